@@ -1,0 +1,1 @@
+"""Store Intelligence admin API and console (superadmin only)."""

@@ -1,0 +1,115 @@
+"""Backend settings: one pydantic-settings class read from `STOREINTEL_*` variables and `.env`.
+
+The embedded default needs no configuration at all: the database is a SQLite file in the data folder and
+the server secret is generated there on first start. In production every secret must be given explicitly
+and placeholder values are refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+# Values people paste from examples; refusing them in production keeps a demo secret out of a real deployment.
+_PLACEHOLDER_SECRETS = frozenset({"", "changeme", "changethis", "secret", "placeholder", "dev", "test"})
+_MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """Raised when the settings cannot describe a safe, working deployment."""
+
+
+class Settings(BaseSettings):
+    """Every knob of the backend. Field names map to `STOREINTEL_<NAME>` environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STOREINTEL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Environment = "development"
+    data_dir: Path = Field(default=Path("data"), description="Folder for the SQLite file and generated keys.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; default sqlite+aiosqlite:///<data_dir>/storeintel.db. "
+        "Use postgresql+asyncpg://user:pass@host/db for PostgreSQL.",
+    )
+    auto_migrate: bool | None = Field(
+        default=None,
+        description="Run `alembic upgrade head` at start-up. Default: on for SQLite, off otherwise "
+        "(production runs migrations as a release step).",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Server secret for keyed hashes (worker keys, invite tokens). Generated into the data "
+        "folder when unset outside production.",
+    )
+    db_pool_size: int = Field(default=10, ge=1)
+    db_connect_timeout_s: float = Field(default=5.0, gt=0)
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.environment != "production":
+            return self
+        value = self.secret_key.get_secret_value() if self.secret_key else ""
+        if value.strip().lower() in _PLACEHOLDER_SECRETS or len(value) < _MIN_SECRET_LENGTH:
+            raise SettingsError(
+                f"STOREINTEL_SECRET_KEY must be set to a random value of at least {_MIN_SECRET_LENGTH} "
+                "characters in production (for example `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`)"
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in use: the configured one or the SQLite file in `data_dir`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'storeintel.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is SQLite (the embedded default)."""
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        """Whether start-up applies migrations (explicit setting, else only for SQLite)."""
+        return self.auto_migrate if self.auto_migrate is not None else self.is_sqlite
+
+    @cached_property
+    def server_secret(self) -> bytes:
+        """The keyed-hash secret as bytes, generated and persisted in `data_dir` when not configured.
+
+        Raises:
+            SettingsError: in production without a configured secret (the validator already refuses that).
+        """
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        if self.environment == "production":
+            raise SettingsError("STOREINTEL_SECRET_KEY is required in production")
+        return _load_or_create_secret(self.data_dir / "secret_key").encode()
+
+
+def _load_or_create_secret(path: Path) -> str:
+    """Read a persisted secret, creating it (mode 0600) on first use so restarts keep the same value."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not both write different secrets.
+    try:
+        with path.open("x") as fh:
+            fh.write(value)
+        path.chmod(0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    return value

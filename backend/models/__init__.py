@@ -1,0 +1,31 @@
+"""SQLAlchemy 2 typed models. Importing this package registers every table on `Base.metadata`."""
+
+from backend.models.base import Base
+from backend.models.enums import EventType, InSide, Role, StreamStatus, ZoneKind
+from backend.models.events import CameraHeartbeat, Event, PosTransaction, Snapshot
+from backend.models.identity import AdminAuditEntry, Invite, SigningKey
+from backend.models.stores import Camera, CountingLine, Store, Zone
+from backend.models.tenancy import Membership, Organization, User
+
+__all__ = [
+    "AdminAuditEntry",
+    "Base",
+    "Camera",
+    "CameraHeartbeat",
+    "CountingLine",
+    "Event",
+    "EventType",
+    "InSide",
+    "Invite",
+    "Membership",
+    "Organization",
+    "PosTransaction",
+    "Role",
+    "SigningKey",
+    "Snapshot",
+    "Store",
+    "StreamStatus",
+    "User",
+    "Zone",
+    "ZoneKind",
+]

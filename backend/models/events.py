@@ -1,0 +1,112 @@
+"""What workers and point-of-sale systems send: events, heartbeats, snapshots and POS transactions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    Numeric,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.models.base import Base, CreatedAtMixin, TenantMixin, utcnow
+from backend.models.enums import EventType, StreamStatus, str_enum
+
+
+class Event(TenantMixin, Base):
+    """One line crossing or zone transition seen by a worker; the raw material of every KPI.
+
+    The primary key `(org_id, camera_id, event_id)` makes ingestion idempotent: the worker generates
+    `event_id` and retries freely. `ts` is the frame's capture time (UTC); `dwell_ms` is milliseconds.
+    No foreign keys on this table: it is the hot insert path, and the camera/store/zone ids are derived
+    from the worker key and checked by the ingestion service before insert.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        # Analytics read "one store, a time range" (and "one camera, a time range" for health).
+        Index(None, "org_id", "store_id", "ts"),
+        Index(None, "org_id", "camera_id", "ts"),
+        CheckConstraint("dwell_ms IS NULL OR dwell_ms >= 0", name="dwell_ms_non_negative"),
+    )
+
+    camera_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    store_id: Mapped[uuid.UUID]
+    type: Mapped[EventType] = mapped_column(str_enum(EventType, "event_type"))
+    ts: Mapped[datetime]
+    tracker_id: Mapped[int]
+    zone_id: Mapped[uuid.UUID | None]
+    dwell_ms: Mapped[int | None]
+    confidence: Mapped[float | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CameraHeartbeat(TenantMixin, Base):
+    """A worker's periodic health report; history is kept for a configurable time."""
+
+    __tablename__ = "camera_heartbeats"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "camera_id"], ["cameras.org_id", "cameras.id"], ondelete="CASCADE"),
+        Index(None, "org_id", "camera_id", "received_at"),
+        Index(None, "received_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    camera_id: Mapped[uuid.UUID]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    worker_version: Mapped[str] = mapped_column(String(50))
+    uptime_s: Mapped[float]
+    fps: Mapped[float]
+    frames_read: Mapped[int]
+    frames_dropped: Mapped[int]
+    outbox_depth: Mapped[int]
+    events_dropped: Mapped[int]
+    stream_status: Mapped[StreamStatus] = mapped_column(str_enum(StreamStatus, "stream_status"))
+    last_error: Mapped[str | None] = mapped_column(String(2000))
+    zone_counts: Mapped[dict[str, Any] | None]
+
+
+class Snapshot(TenantMixin, Base):
+    """A person-blurred JPEG from a camera, for calibration; stored inline or as a file path."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "camera_id"], ["cameras.org_id", "cameras.id"], ondelete="CASCADE"),
+        Index(None, "org_id", "camera_id", "captured_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    camera_id: Mapped[uuid.UUID]
+    captured_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    content_type: Mapped[str] = mapped_column(String(50), default="image/jpeg")
+    width: Mapped[int]
+    height: Mapped[int]
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    path: Mapped[str | None] = mapped_column(String(500))
+
+
+class PosTransaction(TenantMixin, CreatedAtMixin, Base):
+    """A point-of-sale transaction; idempotent by the POS system's own id (`external_id`) per store."""
+
+    __tablename__ = "pos_transactions"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "store_id"], ["stores.org_id", "stores.id"]),
+        Index(None, "org_id", "store_id", "ts"),
+        CheckConstraint("length(currency) = 3", name="currency_iso4217"),
+    )
+
+    store_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    ts: Mapped[datetime]
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3))
