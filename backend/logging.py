@@ -27,7 +27,7 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)
@@ -42,6 +42,12 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     root.setLevel(level.upper())
     # uvicorn's own access log would duplicate ours.
     logging.getLogger("uvicorn.access").disabled = True
+
+
+def _stderr_logger(*_args: object) -> structlog.PrintLogger:
+    # Look sys.stderr up per logger, not once at configuration, so redirected streams (tests, daemons)
+    # receive the lines.
+    return structlog.PrintLogger(sys.stderr)
 
 
 class RequestLogMiddleware:

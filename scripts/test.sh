@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The test command: installs what is needed, then runs lint (ruff), types (mypy) and the test suite
+# (pytest) against real PostgreSQL and SQLite, the real model and the real video from ../shared.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh tests/backend -k ready`.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+venv="$(bash scripts/bootstrap.sh)"
+export PATH="$venv/bin:$PATH"
+export STOREINTEL_SHARED_DIR="${STOREINTEL_SHARED_DIR:-$root/../shared}"
+export YOLO_CONFIG_DIR="${YOLO_CONFIG_DIR:-${TMPDIR:-/tmp}/storeintel-yolo}"
+mkdir -p "$YOLO_CONFIG_DIR"
+
+bash scripts/ensure-services.sh
+
+echo "== ruff" && ruff check . && ruff format --check .
+echo "== mypy" && mypy
+echo "== pytest" && pytest "$@"
