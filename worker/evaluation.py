@@ -1,0 +1,123 @@
+"""Counting accuracy against ground truth: crossings derived from MOT tracks and event matching
+(precision/F1).
+
+Pure functions over plain data, shared by the integration test and the accuracy benchmark so both measure the
+same thing. Ground-truth crossings follow shared/README.md: the foot point ``(x + w/2, y + h)`` of each
+annotated person, counted on every pair of consecutive annotations where it changes side through the segment.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from worker.geometry import Point, segments_intersect, signed_distance
+from worker.line_counter import Direction, Side
+
+
+@dataclass(frozen=True, slots=True)
+class FrameCrossing:
+    """A crossing located by frame number (1-based, as in MOT files) rather than by timestamp."""
+
+    frame: int
+    direction: Direction
+    track_id: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class MatchScore:
+    """Result of matching predicted crossings to true ones; F1 = 2·TP / (2·TP + FP + FN)."""
+
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+
+    @property
+    def precision(self) -> float:
+        """TP / (TP + FP); 1.0 when nothing was predicted."""
+        predicted = self.true_positives + self.false_positives
+        return self.true_positives / predicted if predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        """TP / (TP + FN); 1.0 when there was nothing to find."""
+        actual = self.true_positives + self.false_negatives
+        return self.true_positives / actual if actual else 1.0
+
+    @property
+    def f1(self) -> float:
+        """Harmonic mean of precision and recall, computed as 2·TP / (2·TP + FP + FN)."""
+        denominator = 2 * self.true_positives + self.false_positives + self.false_negatives
+        return 2 * self.true_positives / denominator if denominator else 1.0
+
+
+def load_mot_foot_points(path: Path) -> dict[int, list[tuple[int, Point]]]:
+    """Read a MOT15 ``gt.txt`` (``frame,id,x,y,w,h,conf,...``, pixels) into per-id foot-point tracks.
+
+    Returns ``{id: [(frame, foot point in pixels), ...]}`` sorted by frame; rows with ``conf == 0`` are
+    skipped.
+    """
+    tracks: dict[int, list[tuple[int, Point]]] = defaultdict(list)
+    with path.open(newline="") as fh:
+        for row in csv.reader(fh):
+            if not row or float(row[6]) == 0.0:
+                continue
+            frame, track_id = int(float(row[0])), int(float(row[1]))
+            x, y, w, h = (float(v) for v in row[2:6])
+            tracks[track_id].append((frame, Point(x + w / 2.0, y + h)))
+    return {tid: sorted(points) for tid, points in tracks.items()}
+
+
+def line_in_pixels(line: tuple[float, float, float, float], width: int, height: int) -> tuple[Point, Point]:
+    """Scale a normalized line ``(x1, y1, x2, y2)`` (0..1) to pixel ends on a ``width x height`` image."""
+    x1, y1, x2, y2 = line
+    return Point(x1 * width, y1 * height), Point(x2 * width, y2 * height)
+
+
+def ground_truth_crossings(
+    tracks: dict[int, list[tuple[int, Point]]], start: Point, end: Point, in_side: Side
+) -> list[FrameCrossing]:
+    """Every step of every track that changes side of ``start→end`` through the segment, without hysteresis.
+
+    ``frame`` is the frame of the first position past the line. Direction is IN when the new side is
+    ``in_side``.
+    """
+    in_sign = -1 if in_side == "left" else 1
+    out: list[FrameCrossing] = []
+    for track_id, points in tracks.items():
+        for (_, p), (frame, q) in itertools.pairwise(points):
+            side_p = -1 if signed_distance(start, end, p) < 0 else 1
+            side_q = -1 if signed_distance(start, end, q) < 0 else 1
+            if side_p != side_q and segments_intersect(p, q, start, end):
+                direction = Direction.IN if side_q == in_sign else Direction.OUT
+                out.append(FrameCrossing(frame, direction, track_id))
+    return sorted(out, key=lambda c: c.frame)
+
+
+def match_crossings(
+    predicted: Sequence[FrameCrossing], truth: Iterable[FrameCrossing], tolerance_frames: int
+) -> MatchScore:
+    """Greedy one-to-one matching of predicted to true crossings with the same direction.
+
+    A pair matches when their frames differ by at most ``tolerance_frames``; closest pairs are matched first.
+    Track ids are ignored (tracker ids and annotation ids are unrelated).
+    """
+    truth_list = list(truth)
+    pairs = sorted(
+        (abs(p.frame - t.frame), i, j)
+        for i, p in enumerate(predicted)
+        for j, t in enumerate(truth_list)
+        if p.direction == t.direction and abs(p.frame - t.frame) <= tolerance_frames
+    )
+    used_p: set[int] = set()
+    used_t: set[int] = set()
+    for _, i, j in pairs:
+        if i not in used_p and j not in used_t:
+            used_p.add(i)
+            used_t.add(j)
+    tp = len(used_p)
+    return MatchScore(tp, len(predicted) - tp, len(truth_list) - tp)

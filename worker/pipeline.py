@@ -1,0 +1,173 @@
+"""Frames → tracked people → line and zone events: the counting path shared by the worker, the preview and the
+accuracy benchmark. No network and no disk: it yields events, and the caller decides where they go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from worker.detector import PersonTracker
+from worker.geometry import Point
+from worker.line_counter import Direction, LineCounter, LineCounterConfig, LineCrossing
+from worker.schemas import CountingLineSpec, Event, ZoneSpec
+from worker.source import Frame
+from worker.tracks import AnchorPoint, Observation, TrackedPerson
+from worker.zones import Zone, ZoneConfig, ZoneEvent, ZoneTracker
+
+CounterConfigFor = Callable[[int], LineCounterConfig]
+"""Builds the counter tuning for a frame height in pixels (hysteresis floors scale with the frame)."""
+
+
+@dataclass(slots=True)
+class FrameResult:
+    """What one frame produced: the tracked people (pixel boxes), the raw crossings and zone events, and the
+    same as wire :class:`~worker.schemas.Event` objects ready for the outbox."""
+
+    frame: Frame
+    people: list[TrackedPerson]
+    crossings: list[LineCrossing] = field(default_factory=list)
+    zone_events: list[ZoneEvent] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+
+class CountingSession:
+    """Counts people crossing one line and visiting zones in one video stream.
+
+    The line and zones are normalized (0..1) and converted to pixels on the first frame and whenever the frame
+    size changes. :meth:`set_layout` swaps them between frames (a new calibration takes effect without
+    restart).
+    """
+
+    def __init__(
+        self,
+        tracker: PersonTracker,
+        line: CountingLineSpec | None = None,
+        zones: Sequence[ZoneSpec] = (),
+        *,
+        counter_config: CounterConfigFor = lambda _height: LineCounterConfig(),
+        zone_config: ZoneConfig | None = None,
+        anchor: AnchorPoint = AnchorPoint.BOTTOM_CENTER,
+    ) -> None:
+        self.tracker = tracker
+        self.anchor = anchor
+        self._counter_config = counter_config
+        self._zone_config = zone_config or ZoneConfig()
+        self._line = line
+        self._zones = list(zones)
+        self._size: tuple[int, int] | None = None
+        self.counter: LineCounter | None = None
+        self.zone_tracker: ZoneTracker | None = None
+        self.counts: dict[Direction, int] = {Direction.IN: 0, Direction.OUT: 0}
+        self._pending_close: list[ZoneEvent] = []
+        self.last_people: list[TrackedPerson] = []
+
+    @property
+    def line(self) -> CountingLineSpec | None:
+        """The counting line in use (normalized), or ``None``."""
+        return self._line
+
+    @property
+    def zones(self) -> list[ZoneSpec]:
+        """The zones in use (normalized)."""
+        return list(self._zones)
+
+    def set_layout(self, line: CountingLineSpec | None, zones: Sequence[ZoneSpec]) -> None:
+        """Use a new line and zones from the next frame on. An unchanged line keeps its tracks' sides; changed
+        zones end the current visits (their ZONE_EXIT events come out with the next frame)."""
+        if line != self._line:
+            self._line = line
+            self.counter = None
+        if list(zones) != self._zones:
+            self._zones = list(zones)
+            if self.zone_tracker is not None:
+                self._pending_close.extend(self.zone_tracker.close_all())
+            self.zone_tracker = None
+
+    def zone_counts(self) -> dict[str, int]:
+        """People currently in each zone, keyed by zone id."""
+        if self.zone_tracker is None:
+            return {z.id: 0 for z in self._zones}
+        return self.zone_tracker.counts()
+
+    def process(self, frame: Frame) -> FrameResult:
+        """Run tracking on one frame and turn the tracks into events. Frames must come in capture order."""
+        self._ensure_geometry(frame.size)
+        people = self.tracker.track(frame.image)
+        self.last_people = people
+        observations = [
+            Observation(p.track_id, p.anchor(self.anchor), p.height, p.confidence) for p in people
+        ]
+        result = FrameResult(frame=frame, people=people)
+        if self.counter is not None:
+            result.crossings = self.counter.update(frame.ts, observations)
+            for c in result.crossings:
+                self.counts[c.direction] += 1
+        zone_events, self._pending_close = self._pending_close, []
+        if self.zone_tracker is not None:
+            zone_events.extend(self.zone_tracker.update(frame.ts, observations))
+        result.zone_events = zone_events
+        result.events = [crossing_event(c) for c in result.crossings] + [zone_event(z) for z in zone_events]
+        return result
+
+    def run(self, frames: Iterable[Frame]) -> Iterator[FrameResult]:
+        """Process frames lazily, one result per frame."""
+        for frame in frames:
+            yield self.process(frame)
+
+    def close(self) -> list[Event]:
+        """End the session: ZONE_EXIT for everyone still inside a zone (at their last-seen time)."""
+        closing = self._pending_close
+        self._pending_close = []
+        if self.zone_tracker is not None:
+            closing.extend(self.zone_tracker.close_all())
+        return [zone_event(z) for z in closing]
+
+    def _ensure_geometry(self, size: tuple[int, int]) -> None:
+        if size != self._size:
+            self._size = size
+            if self.zone_tracker is not None:
+                self._pending_close.extend(self.zone_tracker.close_all())
+            self.counter = None
+            self.zone_tracker = None
+        width, height = size
+        if self.counter is None and self._line is not None:
+            ln = self._line
+            self.counter = LineCounter(
+                Point(ln.x1 * width, ln.y1 * height),
+                Point(ln.x2 * width, ln.y2 * height),
+                in_side=ln.in_side,
+                config=self._counter_config(height),
+            )
+        if self.zone_tracker is None and self._zones:
+            zones = [
+                Zone(z.id, tuple(Point(x * width, y * height) for x, y in z.polygon), z.name)
+                for z in self._zones
+            ]
+            self.zone_tracker = ZoneTracker(zones, self._zone_config)
+
+
+def crossing_event(crossing: LineCrossing) -> Event:
+    """A line crossing as a wire event (``IN``/``OUT``) with a fresh edge-generated ``event_id``."""
+    return Event(
+        type=crossing.direction.value,
+        ts=crossing.ts,
+        tracker_id=crossing.track_id,
+        confidence=_conf(crossing.confidence),
+    )
+
+
+def zone_event(event: ZoneEvent) -> Event:
+    """A zone event as a wire event (``ZONE_ENTER``/``ZONE_EXIT`` with ``dwell_ms``)."""
+    return Event(
+        type=event.type.value,
+        ts=event.ts,
+        tracker_id=event.track_id,
+        zone_id=event.zone_id,
+        dwell_ms=event.dwell_ms,
+        confidence=_conf(event.confidence),
+    )
+
+
+def _conf(value: float | None) -> float | None:
+    return None if value is None else round(min(1.0, max(0.0, value)), 4)

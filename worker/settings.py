@@ -1,0 +1,152 @@
+"""Worker settings: one pydantic-settings class, read from ``STOREINTEL_WORKER_*`` environment variables and
+overridden by command-line options. Built once in the CLI and passed down (no module-level singleton)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from worker.detector import DEFAULT_TRACKER, DetectorConfig
+from worker.line_counter import LineCounterConfig
+from worker.schemas import CountingLineSpec, ZoneSpec
+from worker.source import SourceConfig
+from worker.tracks import AnchorPoint
+from worker.uploader import UploaderConfig
+from worker.zones import ZoneConfig
+
+
+class WorkerSettings(BaseSettings):
+    """Every knob of the worker. Units are in the names: ``_s`` seconds, ``_frac`` fractions, ``fps``
+    frames/s."""
+
+    model_config = SettingsConfigDict(env_prefix="STOREINTEL_WORKER_", extra="ignore")
+
+    # Backend
+    api_url: str | None = Field(default=None, description="Backend base URL, e.g. https://api.example.com")
+    key: SecretStr | None = Field(default=None, description="This camera's worker key (X-Worker-Key)")
+    http_timeout_s: float = Field(default=15.0, gt=0)
+
+    # Source
+    source: str | None = Field(default=None, description="RTSP/HTTP URL, video file path or webcam index")
+    target_fps: float = Field(default=10.0, ge=0, description="Processing rate; 0 processes every frame")
+    realtime: bool = Field(
+        default=False, description="Read files at their own frame rate, not as fast as possible"
+    )
+    stall_timeout_s: float = Field(default=10.0, gt=0)
+    reconnect_max_s: float = Field(default=60.0, gt=0)
+
+    # Detection and tracking
+    model: str = Field(default="yolo11n.pt", description=".pt checkpoint, OpenVINO export dir or .onnx file")
+    imgsz: int = Field(default=640, gt=0)
+    conf: float = Field(default=0.1, ge=0, le=1)
+    device: str | None = None
+    tracker: Path = DEFAULT_TRACKER
+
+    # Counting
+    anchor: AnchorPoint = AnchorPoint.BOTTOM_CENTER
+    hysteresis_box_frac: float = Field(default=0.1, ge=0, description="Band half-width / person box height")
+    hysteresis_frame_frac: float = Field(default=0.005, ge=0, description="Band floor / frame height")
+    min_hits: int = Field(default=3, ge=1)
+    track_ttl_s: float = Field(default=5.0, gt=0)
+    zone_min_dwell_s: float = Field(default=2.0, ge=0)
+    zone_exit_grace_s: float = Field(default=1.0, ge=0)
+    line: str | None = Field(default=None, description='Fallback counting line "x1,y1,x2,y2" (normalized)')
+    in_side: Literal["left", "right"] = "left"
+
+    # Outbox and upload
+    data_dir: Path = Field(default=Path(".storeintel-worker"), description="Outbox and cached config")
+    outbox_max_events: int = Field(default=500_000, ge=1)
+    batch_size: int = Field(default=500, ge=1, le=5000)
+    flush_interval_s: float = Field(default=5.0, gt=0)
+    shutdown_flush_s: float = Field(default=10.0, ge=0)
+
+    # Control loop
+    heartbeat_interval_s: float = Field(default=30.0, gt=0)
+    config_poll_interval_s: float = Field(default=30.0, gt=0)
+    snapshot_interval_s: float = Field(default=4 * 3600.0, ge=0, description="0 disables periodic snapshots")
+
+    # Logging
+    log_format: Literal["json", "console"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("line")
+    @classmethod
+    def _line_has_four_numbers(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_line(value, "left")
+        return value
+
+    @property
+    def outbox_path(self) -> Path:
+        """The SQLite outbox file inside ``data_dir``."""
+        return self.data_dir / "outbox.sqlite3"
+
+    def detector_config(self) -> DetectorConfig:
+        """The detector's share of the settings."""
+        return DetectorConfig(
+            model=self.model, imgsz=self.imgsz, conf=self.conf, device=self.device, tracker=self.tracker
+        )
+
+    def source_config(self) -> SourceConfig:
+        """The frame source's share of the settings."""
+        return SourceConfig(
+            target_fps=self.target_fps or None,
+            realtime=self.realtime,
+            stall_timeout_s=self.stall_timeout_s,
+            reconnect_max_s=self.reconnect_max_s,
+        )
+
+    def counter_config(self, frame_height: int) -> LineCounterConfig:
+        """Counter tuning in pixels for frames ``frame_height`` pixels tall."""
+        return LineCounterConfig(
+            hysteresis_scale_frac=self.hysteresis_box_frac,
+            hysteresis_min=self.hysteresis_frame_frac * frame_height,
+            min_hits=self.min_hits,
+            track_ttl=timedelta(seconds=self.track_ttl_s),
+        )
+
+    def zone_config(self) -> ZoneConfig:
+        """Zone tuning."""
+        return ZoneConfig(
+            min_dwell=timedelta(seconds=self.zone_min_dwell_s),
+            exit_grace=timedelta(seconds=self.zone_exit_grace_s),
+            track_ttl=timedelta(seconds=self.track_ttl_s),
+        )
+
+    def uploader_config(self) -> UploaderConfig:
+        """The uploader's share of the settings."""
+        return UploaderConfig(batch_size=self.batch_size, flush_interval_s=self.flush_interval_s)
+
+    def fallback_line(self) -> CountingLineSpec | None:
+        """The counting line given locally (used until the backend provides one)."""
+        return parse_line(self.line, self.in_side) if self.line else None
+
+
+def parse_line(text: str, in_side: Literal["left", "right"]) -> CountingLineSpec:
+    """``"x1,y1,x2,y2"`` (normalized 0..1) → a counting line. Raises ``ValueError`` on malformed input."""
+    parts = [p for p in text.replace(" ", "").split(",") if p]
+    if len(parts) != 4:
+        raise ValueError(f'a line is "x1,y1,x2,y2", got {text!r}')
+    x1, y1, x2, y2 = (float(p) for p in parts)
+    if (x1, y1) == (x2, y2):
+        raise ValueError("a line needs two distinct end points")
+    return CountingLineSpec(x1=x1, y1=y1, x2=x2, y2=y2, in_side=in_side)
+
+
+def parse_zone(text: str, index: int) -> ZoneSpec:
+    """``"name:x,y;x,y;x,y[;...]"`` (normalized) → a zone whose id is the name (or ``zone<index>``)."""
+    name, _, points = text.rpartition(":")
+    name = name or f"zone{index}"
+    vertices: list[tuple[float, float]] = []
+    for pair in points.split(";"):
+        xs = [p for p in pair.replace(" ", "").split(",") if p]
+        if len(xs) != 2:
+            raise ValueError(f'a zone is "name:x,y;x,y;x,y", got {text!r}')
+        vertices.append((float(xs[0]), float(xs[1])))
+    if len(vertices) < 3:
+        raise ValueError("a zone needs at least 3 vertices")
+    return ZoneSpec(id=name, name=name, polygon=vertices)
