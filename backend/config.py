@@ -55,6 +55,42 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # Built-in token issuer (ES256, keys in the database, encrypted with the server secret).
+    jwt_issuer: str = Field(default="storeintel", description="`iss` of tokens from POST /auth/token.")
+    jwt_audience: str = Field(default="storeintel", description="`aud` of built-in tokens.")
+    access_token_ttl_s: int = Field(default=900, ge=60, le=86400)
+    # External identity provider (for example Supabase Auth): any issuer that publishes a JWKS.
+    external_jwks_url: str | None = Field(default=None, description="JWKS URL of an external issuer.")
+    external_issuer: str | None = Field(default=None, description="Exact `iss` of external tokens.")
+    external_audience: str = Field(default="authenticated", description="Expected `aud` of external tokens.")
+    external_algorithms: list[str] = Field(
+        default=["ES256"], description="Accepted algorithms, never from the token."
+    )
+    jwks_cache_ttl_s: float = Field(default=3600, gt=0)
+    jwks_refresh_min_interval_s: float = Field(
+        default=30,
+        ge=0,
+        description="At most one JWKS refresh per interval, however many unknown kids arrive.",
+    )
+    # Login throttling (failed attempts within the window).
+    login_window_s: int = Field(default=900, gt=0)
+    login_max_failures_per_account: int = Field(default=5, gt=0)
+    login_max_failures_per_address: int = Field(default=30, gt=0)
+    # Invites.
+    invite_ttl_hours: int = Field(default=72, gt=0)
+    public_base_url: str = Field(default="http://127.0.0.1:8000", description="Base of links sent by email.")
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Store Intelligence <no-reply@localhost>"
+    smtp_starttls: bool = True
+    # Camera health: workers send a heartbeat every `heartbeat_interval_s`.
+    heartbeat_interval_s: float = Field(default=30, gt=0)
+    camera_offline_after_s: float = Field(
+        default=60, gt=0, description="No heartbeat for longer than this: offline (default 2 intervals)."
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.environment != "production":

@@ -8,24 +8,30 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 import structlog
 from fastapi import FastAPI
 
 from backend import __version__, migrate
+from backend.auth.ratelimit import FailureLimiter
+from backend.auth.tokens import BuiltinIssuer, RemoteJwks, TokenVerifier
 from backend.config import Settings
 from backend.db import create_engine, create_sessionmaker
 from backend.errors import install_error_handlers
-from backend.health import router as health_router
 from backend.logging import RequestLogMiddleware, configure_logging
+from backend.routers import include_routers
 
 log = structlog.get_logger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the application. The engine and session factory are created in the lifespan, not here.
+def create_app(
+    settings: Settings | None = None, *, http_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """Build the application. The engine, session factory and HTTP client are created in the lifespan.
 
     Args:
         settings: explicit settings (tests pass their own); default reads `STOREINTEL_*` and `.env`.
+        http_transport: transport for outgoing HTTP (the external JWKS); tests pass an `httpx.MockTransport`.
     """
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -37,17 +43,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await migrate.upgrade(engine)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        http = httpx.AsyncClient(transport=http_transport, follow_redirects=False)
+        issuer = BuiltinIssuer(settings)
+        external = None
+        if settings.external_jwks_url and settings.external_issuer:
+            external = RemoteJwks(
+                settings.external_jwks_url,
+                http,
+                settings.jwks_cache_ttl_s,
+                settings.jwks_refresh_min_interval_s,
+            )
+        app.state.token_issuer = issuer
+        app.state.token_verifier = TokenVerifier(settings, issuer, external)
+        app.state.login_limit_account = FailureLimiter(
+            settings.login_max_failures_per_account, settings.login_window_s
+        )
+        app.state.login_limit_address = FailureLimiter(
+            settings.login_max_failures_per_address, settings.login_window_s
+        )
         log.info("startup", database=engine.dialect.name, environment=settings.environment)
         try:
             yield
         finally:
+            await http.aclose()
             await engine.dispose()
 
     app = FastAPI(title="Store Intelligence", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(RequestLogMiddleware)
-    app.include_router(health_router)
+    include_routers(app)
     return app
 
 

@@ -17,10 +17,17 @@ if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.complete-$extras" ]; then
   rm -rf "$venv"
   mkdir -p "$(dirname "$venv")"
   "$python" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --upgrade pip >&2
-  "$venv/bin/pip" install --quiet -e "$root[$extras]" >&2
+  log="$venv/install.log"
+  if ! { "$venv/bin/pip" install --upgrade pip && "$venv/bin/pip" install -e "$root[$extras]"; } >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "bootstrap: installing dependencies failed (full log: $log)" >&2
+    exit 1
+  fi
   touch "$venv/.complete-$extras"
 else
-  "$venv/bin/pip" install --quiet --no-deps -e "$root" >&2
+  if ! "$venv/bin/pip" install --no-deps -e "$root" >"$venv/install-project.log" 2>&1; then
+    tail -n 40 "$venv/install-project.log" >&2
+    exit 1
+  fi
 fi
 echo "$venv"

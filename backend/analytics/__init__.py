@@ -1,0 +1,1 @@
+"""Owner analytics: live occupancy, footfall, dwell time, funnel, heatmap and anomalies."""

@@ -1,0 +1,133 @@
+"""Authentication dependencies, one `Annotated` alias per audience: owners, admins, cameras.
+
+Routers get their audience's dependency where they are included (see `backend.main`), so an endpoint
+added later is protected by default.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.crypto import hashes_match, keyed_hash, worker_key_prefix
+from backend.auth.principals import CameraPrincipal, UserPrincipal
+from backend.auth.tokens import TokenVerifier, VerifiedToken
+from backend.deps import SessionDep, SettingsDep
+from backend.errors import Forbidden, NotAuthenticated
+from backend.models import Camera, Membership, Organization, Store, User
+
+_bearer = HTTPBearer(
+    auto_error=False, description="An access token from POST /auth/token or the external IdP."
+)
+_worker_key = APIKeyHeader(name="X-Worker-Key", auto_error=False, description="The camera's worker key.")
+
+
+async def _user_for_token(session: AsyncSession, token: VerifiedToken) -> User | None:
+    if token.issuer == "builtin":
+        try:
+            user_id = uuid.UUID(token.subject)
+        except ValueError:
+            return None
+        return await session.get(User, user_id)
+    user = await session.scalar(select(User).where(User.external_subject == token.subject))
+    email = token.claims.get("email")
+    if user is None and isinstance(email, str) and token.claims.get("email_verified", True) is not False:
+        # First sign-in through the external IdP: bind its subject to the invited user with that email.
+        user = await session.scalar(select(User).where(User.email == email.lower()))
+        if user is not None and user.external_subject is None:
+            user.external_subject = token.subject
+        elif user is not None:
+            return None
+    return user
+
+
+async def load_principal(session: AsyncSession, user: User) -> UserPrincipal:
+    """The principal for `user`, with roles only in organizations that are still active."""
+    rows = await session.execute(
+        select(Membership.org_id, Membership.role)
+        .join(Organization, Organization.id == Membership.org_id)
+        .where(Membership.user_id == user.id, Organization.is_active.is_(True))
+    )
+    roles = {org_id: role for org_id, role in rows}
+    return UserPrincipal(user.id, user.email, user.is_superadmin, roles)
+
+
+async def get_current_user(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> UserPrincipal:
+    """The signed-in user.
+
+    Raises:
+        NotAuthenticated: no bearer token, a token that does not verify, or an unknown/disabled user.
+    """
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated("Missing bearer token.", headers={"WWW-Authenticate": "Bearer"})
+    verifier: TokenVerifier = request.app.state.token_verifier
+    token = await verifier.verify(session, credentials.credentials)
+    user = await _user_for_token(session, token)
+    if user is None or not user.is_active:
+        raise NotAuthenticated("Invalid token.", headers={"WWW-Authenticate": "Bearer"})
+    return await load_principal(session, user)
+
+
+CurrentUser = Annotated[UserPrincipal, Depends(get_current_user)]
+
+
+async def get_current_admin(user: CurrentUser) -> UserPrincipal:
+    """The signed-in user, who must be a superadmin.
+
+    Raises:
+        NotAuthenticated: see `get_current_user`.
+        Forbidden: a valid user who is not a superadmin.
+    """
+    if not user.is_superadmin:
+        raise Forbidden("This route is for administrators.")
+    return user
+
+
+CurrentAdmin = Annotated[UserPrincipal, Depends(get_current_admin)]
+
+
+async def get_current_camera(
+    session: SessionDep, settings: SettingsDep, key: Annotated[str | None, Depends(_worker_key)]
+) -> CameraPrincipal:
+    """The camera whose worker key is in `X-Worker-Key`.
+
+    The key is looked up by its public prefix and its keyed hash compared in constant time.
+
+    Raises:
+        NotAuthenticated: missing, malformed, unknown, rotated or revoked key.
+        Forbidden: the camera is disabled, or its store or organization is deactivated.
+    """
+    prefix = worker_key_prefix(key) if key else None
+    if key is None or prefix is None:
+        raise NotAuthenticated("Missing or malformed X-Worker-Key.")
+    presented = keyed_hash(settings.server_secret, key)
+    rows = await session.execute(
+        select(
+            Camera.org_id,
+            Camera.store_id,
+            Camera.id,
+            Camera.key_hash,
+            Camera.enabled & Store.is_active & Organization.is_active,
+        )
+        .join(Organization, Organization.id == Camera.org_id)
+        .join(Store, (Store.org_id == Camera.org_id) & (Store.id == Camera.store_id))
+        .where(Camera.key_prefix == prefix)
+    )
+    for org_id, store_id, camera_id, key_hash, active in rows:
+        if hashes_match(key_hash, presented):
+            if not active:
+                raise Forbidden("This camera is disabled or its organization is deactivated.")
+            return CameraPrincipal(org_id=org_id, store_id=store_id, camera_id=camera_id, key_prefix=prefix)
+    raise NotAuthenticated("Unknown worker key.")
+
+
+CurrentCamera = Annotated[CameraPrincipal, Depends(get_current_camera)]

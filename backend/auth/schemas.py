@@ -1,0 +1,51 @@
+"""Request and response bodies of the authentication routes."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, EmailStr, Field
+
+from backend.auth.passwords import MIN_PASSWORD_LENGTH
+from backend.models import Role
+
+
+class TokenRequest(BaseModel):
+    """Email and password of a built-in account."""
+
+    email: EmailStr
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class TokenResponse(BaseModel):
+    """An access token: send it as `Authorization: Bearer <access_token>`."""
+
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth 2 token type, not a secret
+    expires_in: int = Field(description="Seconds until the token expires.")
+
+
+class InviteAcceptRequest(BaseModel):
+    """Redeem an invite: the token from the invite link and the new account's password."""
+
+    token: str = Field(min_length=16, max_length=200)
+    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+    full_name: str | None = Field(default=None, max_length=200)
+
+
+class MembershipOut(BaseModel):
+    """The user's role in one organization."""
+
+    org_id: uuid.UUID
+    org_name: str
+    role: Role
+
+
+class MeResponse(BaseModel):
+    """The signed-in user and their organizations."""
+
+    id: uuid.UUID
+    email: str
+    full_name: str | None
+    is_superadmin: bool
+    organizations: list[MembershipOut]

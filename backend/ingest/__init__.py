@@ -1,0 +1,1 @@
+"""Worker ingestion: config, batched idempotent events, heartbeats and snapshots."""

@@ -1,0 +1,1 @@
+"""Stores as their owners see them."""

@@ -1,0 +1,51 @@
+"""SQL for the owner-facing store routes; every statement starts from the principal's readable stores."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.principals import UserPrincipal
+from backend.models import Camera, Store
+from backend.stores.schemas import CameraSummary
+from backend.tenancy import readable_stores
+
+
+async def list_readable(session: AsyncSession, principal: UserPrincipal) -> Sequence[Store]:
+    """The principal's stores, by name."""
+    return (await session.scalars(readable_stores(principal).order_by(Store.name, Store.id))).all()
+
+
+async def camera_summaries(
+    session: AsyncSession, stores: Sequence[Store], online_since: datetime
+) -> dict[uuid.UUID, CameraSummary]:
+    """Per store id: enabled cameras, how many sent a heartbeat at or after `online_since` (UTC)."""
+    if not stores:
+        return {}
+    online = case((Camera.last_heartbeat_at >= online_since, 1), else_=0)
+    rows = await session.execute(
+        select(
+            Camera.store_id,
+            func.count(),
+            func.coalesce(func.sum(online), 0),
+            func.coalesce(func.sum(case((Camera.is_counting_line.is_(True), 1), else_=0)), 0),
+        )
+        .where(
+            Camera.org_id.in_({s.org_id for s in stores}),
+            Camera.store_id.in_([s.id for s in stores]),
+            Camera.enabled.is_(True),
+        )
+        .group_by(Camera.store_id)
+    )
+    summaries = {
+        store_id: CameraSummary(
+            total=total, online=int(up), offline=total - int(up), counting_cameras=int(counting)
+        )
+        for store_id, total, up, counting in rows
+    }
+    empty = CameraSummary(total=0, online=0, offline=0, counting_cameras=0)
+    return {s.id: summaries.get(s.id, empty) for s in stores}
