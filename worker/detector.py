@@ -48,7 +48,6 @@ class DetectorConfig:
     conf: float = 0.1
     device: str | None = None
     tracker: Path = DEFAULT_TRACKER
-    half: bool = False
 
 
 def prepare_ultralytics_env() -> None:
@@ -90,7 +89,6 @@ class YoloPersonTracker:
             imgsz=cfg.imgsz,
             conf=cfg.conf,
             device=cfg.device,
-            half=cfg.half,
             verbose=False,
         )
         boxes = results[0].boxes

@@ -1,0 +1,61 @@
+"""Geometry primitives: side of a line (protocol convention), segment intersection, point in polygon."""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.geometry import Point, cross, point_in_polygon, segments_intersect, signed_distance
+
+H = (Point(0, 0.5), Point(1, 0.5))  # the protocol's example: upper half is "left"
+
+
+@pytest.mark.parametrize(
+    ("p", "sign"),
+    [(Point(0.5, 0.2), -1), (Point(0.5, 0.8), 1), (Point(0.3, 0.5), 0)],
+    ids=["upper-half-is-left", "lower-half-is-right", "on-the-line"],
+)
+def test_cross_sign_follows_the_protocol(p: Point, sign: int) -> None:
+    value = cross(*H, p)
+    assert (value > 0) - (value < 0) == sign
+
+
+def test_signed_distance_is_perpendicular_distance() -> None:
+    assert signed_distance(Point(0, 0), Point(10, 0), Point(3, 4)) == pytest.approx(4.0)
+    assert signed_distance(Point(0, 0), Point(0, 10), Point(3, 4)) == pytest.approx(-3.0)
+    with pytest.raises(ValueError):
+        signed_distance(Point(1, 1), Point(1, 1), Point(0, 0))
+
+
+@pytest.mark.parametrize(
+    ("p1", "p2", "expected"),
+    [
+        (Point(5, -1), Point(5, 1), True),  # crosses the middle
+        (Point(11, -1), Point(11, 1), False),  # crosses the infinite line beyond the end
+        (Point(10, -1), Point(10, 1), True),  # through the end point exactly
+        (Point(5, 1), Point(5, 2), False),  # stays on one side
+        (Point(5, 0), Point(5, 2), True),  # starts on the segment
+        (Point(-5, 0), Point(-1, 0), False),  # collinear, disjoint
+        (Point(-5, 0), Point(1, 0), True),  # collinear, overlapping
+    ],
+)
+def test_segments_intersect(p1: Point, p2: Point, expected: bool) -> None:
+    assert segments_intersect(p1, p2, Point(0, 0), Point(10, 0)) is expected
+
+
+SQUARE = (Point(0, 0), Point(10, 0), Point(10, 10), Point(0, 10))
+L_SHAPE = (Point(0, 0), Point(10, 0), Point(10, 4), Point(4, 4), Point(4, 10), Point(0, 10))
+
+
+@pytest.mark.parametrize(
+    ("polygon", "p", "expected"),
+    [
+        (SQUARE, Point(5, 5), True),
+        (SQUARE, Point(15, 5), False),
+        (SQUARE, Point(5, -0.1), False),
+        (L_SHAPE, Point(2, 8), True),
+        (L_SHAPE, Point(8, 8), False),  # the notch of the L
+        ((Point(0, 0), Point(1, 1)), Point(0.5, 0.5), False),  # degenerate polygon
+    ],
+)
+def test_point_in_polygon(polygon: tuple[Point, ...], p: Point, expected: bool) -> None:
+    assert point_in_polygon(p, polygon) is expected

@@ -1,0 +1,299 @@
+"""Orchestrates a running worker: the frame loop in the main thread, the uploader and the control loop
+(heartbeats, config polling, snapshots) in background threads, and a bounded shutdown on SIGTERM/Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import FrameType
+
+import httpx
+import structlog
+from pydantic import ValidationError
+
+from worker import __version__
+from worker.client import BackendClient, BackendError, make_http_client
+from worker.detector import PersonTracker, YoloPersonTracker
+from worker.outbox import Outbox
+from worker.pipeline import CountingSession
+from worker.schemas import Heartbeat, RemoteConfig
+from worker.settings import WorkerSettings
+from worker.snapshot import SNAPSHOT_DETECTION_CONF, blur_regions, encode_jpeg
+from worker.source import Frame, FrameSource
+from worker.uploader import Uploader
+
+log = structlog.get_logger(__name__)
+
+FPS_SMOOTHING = 0.1  # weight of the newest frame in the exponential moving average of the processing rate
+
+
+class Worker:
+    """One camera's worker. ``tracker``, ``source`` and ``transport`` can be injected (tests, benchmarks);
+    by default they are built from ``settings``."""
+
+    def __init__(
+        self,
+        settings: WorkerSettings,
+        *,
+        tracker: PersonTracker | None = None,
+        source: FrameSource | None = None,
+        transport: httpx.BaseTransport | None = None,
+        on_frame: Callable[[Frame], None] | None = None,
+    ) -> None:
+        if not settings.api_url or settings.key is None:
+            raise ValueError("the worker needs --api and --key (or STOREINTEL_WORKER_API_URL / _KEY)")
+        if source is None and not settings.source:
+            raise ValueError("the worker needs --source (or STOREINTEL_WORKER_SOURCE)")
+        self.settings = settings
+        self.stop_event = threading.Event()
+        self.started = time.monotonic()
+        self.http = make_http_client(
+            settings.api_url, settings.key.get_secret_value(), settings.http_timeout_s, transport
+        )
+        self.backend = BackendClient(self.http)
+        self.outbox = Outbox(settings.outbox_path, settings.outbox_max_events)
+        self.uploader = Uploader(self.backend, self.outbox, settings.uploader_config())
+        self.source = source or FrameSource(settings.source or "", settings.source_config())
+        self._tracker = tracker
+        self.on_frame = on_frame  # e.g. a progress bar
+        self.session: CountingSession | None = None
+        self.fps = 0.0
+        self.frames_processed = 0
+        self.last_error: str | None = None
+        self._etag: str | None = None
+        self._pending_config: RemoteConfig | None = None
+        self._zone_counts: dict[str, int] = {}
+        self._snapshot_wanted = threading.Event()
+        self._snapshot_ready: tuple[bytes, datetime] | None = None
+        self._config_cache = settings.data_dir / "config.json"
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+
+    def request_stop(self, *_: object) -> None:
+        """Ask the worker to stop after the current frame (signal-handler safe)."""
+        self.stop_event.set()
+        self.source.close()
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM and SIGINT stop the worker cleanly (main thread only)."""
+
+        def handler(signum: int, _frame: FrameType | None) -> None:
+            log.info("stop_requested", signal=signal.Signals(signum).name)
+            self.request_stop()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def run(self) -> int:
+        """Run until the source ends or a stop is requested; returns the process exit code (0 on a clean stop,
+        even when the bounded final flush left events queued for the next start)."""
+        config = self._initial_config()
+        tracker = self._tracker or YoloPersonTracker(self.settings.detector_config())
+        s = self.settings
+        self.session = CountingSession(
+            tracker,
+            config.counting_line if config and config.is_counting_line else s.fallback_line(),
+            config.zones if config else [],
+            counter_config=s.counter_config,
+            zone_config=s.zone_config(),
+            anchor=s.anchor,
+        )
+        uploader = threading.Thread(target=self.uploader.run, args=(self.stop_event,), name="uploader")
+        control = threading.Thread(target=self._control_loop, name="control", daemon=True)
+        uploader.start()
+        control.start()
+        log.info(
+            "worker_started",
+            version=__version__,
+            source=str(self.source.source),
+            outbox=self.outbox.depth,
+            line=self.session.line.model_dump() if self.session.line else None,
+        )
+        exit_code = 0
+        try:
+            self._frame_loop(self.session)
+        except Exception as exc:
+            log.exception("worker_failed")
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            exit_code = 1
+        finally:
+            exit_code = self._shutdown(exit_code, uploader, control)
+        return exit_code
+
+    def _frame_loop(self, session: CountingSession) -> None:
+        last = time.monotonic()
+        for frame in self.source:
+            pending, self._pending_config = self._pending_config, None
+            if pending is not None:
+                self._apply_config(session, pending)
+            result = session.process(frame)
+            if result.events:
+                self.outbox.put(result.events)
+                if self.outbox.depth >= self.settings.batch_size:
+                    self.uploader.wake.set()
+                for event in result.events:
+                    log.info(
+                        "event",
+                        type=event.type,
+                        tracker_id=event.tracker_id,
+                        zone_id=event.zone_id,
+                        ts=event.model_dump(mode="json")["ts"],
+                    )
+            self._zone_counts = session.zone_counts()  # a fresh dict: the control thread reads it unlocked
+            if self._snapshot_wanted.is_set():
+                self._snapshot_wanted.clear()
+                self._take_snapshot(session, frame)
+            now = time.monotonic()
+            self.fps += FPS_SMOOTHING * (1.0 / max(now - last, 1e-6) - self.fps)
+            last = now
+            self.frames_processed += 1
+            if self.on_frame is not None:
+                self.on_frame(frame)
+            if self.stop_event.is_set():
+                break
+
+    def _shutdown(self, exit_code: int, uploader: threading.Thread, control: threading.Thread) -> int:
+        self.source.close()
+        if self.session is not None:
+            closing = self.session.close()
+            if closing:
+                self.outbox.put(closing)
+        self.stop_event.set()
+        self.uploader.wake.set()
+        uploader.join()
+        control.join(timeout=self.settings.http_timeout_s + 1)
+        flushed = self.uploader.drain(self.settings.shutdown_flush_s)
+        log.info(
+            "worker_stopped",
+            flushed=flushed,
+            outbox=self.outbox.depth,
+            frames=self.frames_processed,
+            counts={k.value: v for k, v in (self.session.counts if self.session else {}).items()},
+        )
+        self.outbox.close()
+        self.http.close()
+        return exit_code
+
+    # -- control loop (background thread) ----------------------------------------------------------------
+
+    def _control_loop(self) -> None:
+        s = self.settings
+        now = time.monotonic()
+        next_heartbeat = now
+        next_poll = now + s.config_poll_interval_s
+        next_snapshot = now + s.snapshot_interval_s if s.snapshot_interval_s > 0 else float("inf")
+        while not self.stop_event.is_set():
+            now = time.monotonic()
+            if now >= next_poll:
+                next_poll = now + s.config_poll_interval_s
+                self._poll_config()
+            if now >= next_heartbeat:
+                next_heartbeat = now + s.heartbeat_interval_s
+                self._send_heartbeat()
+            if now >= next_snapshot:
+                next_snapshot = now + s.snapshot_interval_s
+                self._snapshot_wanted.set()
+            ready, self._snapshot_ready = self._snapshot_ready, None
+            if ready is not None:
+                self._upload_snapshot(*ready)
+            self.stop_event.wait(min(1.0, max(0.0, min(next_poll, next_heartbeat) - time.monotonic())))
+
+    def heartbeat(self) -> Heartbeat:
+        """The current figures, as ``POST /worker/heartbeat`` takes them."""
+        return Heartbeat(
+            worker_version=__version__,
+            uptime_s=round(time.monotonic() - self.started, 1),
+            fps=round(self.fps, 2),
+            frames_read=self.source.frames_read,
+            frames_dropped=self.source.frames_dropped,
+            outbox_depth=self.outbox.depth,
+            events_dropped=self.outbox.events_dropped,
+            stream_status=self.source.status,
+            last_error=self.last_error or self.source.last_error or self.uploader.stats.last_error,
+            zone_counts=dict(self._zone_counts),
+        )
+
+    def _send_heartbeat(self) -> None:
+        try:
+            self.backend.send_heartbeat(self.heartbeat())
+        except (httpx.TransportError, BackendError) as exc:
+            log.warning("heartbeat_failed", error=str(exc))
+
+    def _poll_config(self) -> None:
+        try:
+            config, etag = self.backend.fetch_config(self._etag)
+        except (httpx.TransportError, BackendError, ValueError, ValidationError) as exc:
+            log.warning("config_poll_failed", error=str(exc))
+            return
+        if config is None:
+            return
+        self._etag = etag
+        self._save_config(config, etag)
+        log.info("config_changed", version=config.config_version, etag=etag)
+        self._pending_config = config
+        if config.snapshot_requested:
+            self._snapshot_wanted.set()
+
+    def _apply_config(self, session: CountingSession, config: RemoteConfig) -> None:
+        line = config.counting_line if config.is_counting_line else None
+        session.set_layout(line, config.zones)
+        det = config.detection
+        if det.target_fps and det.target_fps != self.source.config.target_fps:
+            log.info(
+                "target_fps_changed_needs_restart",
+                configured=self.source.config.target_fps,
+                requested=det.target_fps,
+            )
+
+    def _initial_config(self) -> RemoteConfig | None:
+        """The backend's config if it answers now, else the last one cached on disk, else ``None``."""
+        try:
+            config, etag = self.backend.fetch_config(None)
+        except (httpx.TransportError, BackendError, ValueError, ValidationError) as exc:
+            log.warning("config_unavailable_using_cache", error=str(exc))
+            return self._load_cached_config()
+        if config is not None:
+            self._etag = etag
+            self._save_config(config, etag)
+            if config.snapshot_requested:
+                self._snapshot_wanted.set()
+        return config
+
+    def _save_config(self, config: RemoteConfig, etag: str | None) -> None:
+        self._config_cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._config_cache.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"etag": etag, "config": config.model_dump(mode="json")}))
+        tmp.replace(self._config_cache)  # atomic: a crash leaves the old file or the new one, never half
+
+    def _load_cached_config(self) -> RemoteConfig | None:
+        try:
+            data = json.loads(self._config_cache.read_text())
+            return RemoteConfig.model_validate(data["config"])
+        except (OSError, ValueError, KeyError, ValidationError):
+            return None
+
+    # -- snapshots ---------------------------------------------------------------------------------------
+
+    def _take_snapshot(self, session: CountingSession, frame: Frame) -> None:
+        boxes = [p.box for p in session.last_people]
+        try:
+            boxes += session.tracker.detect(frame.image, SNAPSHOT_DETECTION_CONF)
+            jpeg = encode_jpeg(blur_regions(frame.image, boxes))
+        except Exception as exc:  # fail closed: no blurred image, no snapshot
+            log.warning("snapshot_failed", error=str(exc))
+            return
+        self._snapshot_ready = (jpeg, frame.ts)
+
+    def _upload_snapshot(self, jpeg: bytes, captured_at: datetime) -> None:
+        try:
+            self.backend.upload_snapshot(jpeg, captured_at)
+            log.info(
+                "snapshot_uploaded", bytes=len(jpeg), captured_at=captured_at.astimezone(UTC).isoformat()
+            )
+        except (httpx.TransportError, BackendError) as exc:
+            log.warning("snapshot_upload_failed", error=str(exc))
