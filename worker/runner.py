@@ -138,7 +138,7 @@ class Worker:
                     self.uploader.wake.set()
                 for event in result.events:
                     log.info(
-                        "event",
+                        "event_queued",
                         type=event.type,
                         tracker_id=event.tracker_id,
                         zone_id=event.zone_id,

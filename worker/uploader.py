@@ -220,7 +220,7 @@ class Uploader:
         for r in rejected:
             if 0 <= r.index < len(batch):
                 q = batch[r.index]
-                log.error("event_rejected", event_id=q.event_id, reason=r.reason, event=q.body)
+                log.error("event_rejected", event_id=q.event_id, reason=r.reason, body=q.body)
             else:
                 log.error("rejection_index_out_of_range", index=r.index, reason=r.reason, batch=len(batch))
 
