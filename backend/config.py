@@ -11,8 +11,9 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -30,15 +31,21 @@ class Settings(BaseSettings):
     """Every knob of the backend. Field names map to `STOREINTEL_<NAME>` environment variables."""
 
     model_config = SettingsConfigDict(
-        env_prefix="STOREINTEL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="STOREINTEL_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
     )
 
     environment: Environment = "development"
     data_dir: Path = Field(default=Path("data"), description="Folder for the SQLite file and generated keys.")
     database_url: str | None = Field(
         default=None,
+        # DATABASE_URL too, because hosting platforms (Fly's `postgres attach`, Heroku) set that name.
+        validation_alias=AliasChoices("STOREINTEL_DATABASE_URL", "DATABASE_URL"),
         description="SQLAlchemy async URL; default sqlite+aiosqlite:///<data_dir>/storeintel.db. "
-        "Use postgresql+asyncpg://user:pass@host/db for PostgreSQL.",
+        "Use postgresql+asyncpg://user:pass@host/db for PostgreSQL (postgres:// URLs are converted).",
     )
     auto_migrate: bool | None = Field(
         default=None,
@@ -90,6 +97,29 @@ class Settings(BaseSettings):
     camera_offline_after_s: float = Field(
         default=60, gt=0, description="No heartbeat for longer than this: offline (default 2 intervals)."
     )
+    # Worker ingestion (POST /worker/events, /worker/heartbeat, /worker/snapshot).
+    ingest_max_events: int = Field(default=5000, gt=0, description="Most events in one POST (413 beyond).")
+    ingest_max_body_bytes: int = Field(
+        default=5_000_000, gt=0, description="Largest events body, on the wire and after gunzip (413)."
+    )
+    ingest_max_future_s: float = Field(
+        default=300, ge=0, description="Events stamped further ahead of the server clock are rejected."
+    )
+    ingest_max_age_days: float = Field(
+        default=7, gt=0, description="Late events are accepted up to this age; older ones are rejected."
+    )
+    heartbeat_retention_days: float = Field(
+        default=30, gt=0, description="Heartbeat history kept per camera (older rows pruned on heartbeat)."
+    )
+    snapshot_max_bytes: int = Field(default=2_000_000, gt=0, description="Largest snapshot JPEG (413).")
+    snapshot_storage: Literal["database", "folder"] = Field(
+        default="database", description='"database" (inline) or "folder" (<data_dir>/snapshots).'
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalize_database_url(cls, value: str | None) -> str | None:
+        return normalize_database_url(value) if value else value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -133,6 +163,19 @@ class Settings(BaseSettings):
         if self.environment == "production":
             raise SettingsError("STOREINTEL_SECRET_KEY is required in production")
         return _load_or_create_secret(self.data_dir / "secret_key").encode()
+
+
+def normalize_database_url(url: str) -> str:
+    """Turn a platform-style `postgres://…?sslmode=require` URL into the async driver's form.
+
+    `postgres://` and `postgresql://` become `postgresql+asyncpg://`, and libpq's `sslmode` becomes
+    asyncpg's `ssl` (same values). Other URLs are returned unchanged.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql"}:
+        return url
+    query = [("ssl" if key == "sslmode" else key, val) for key, val in parse_qsl(parts.query)]
+    return urlunsplit(parts._replace(scheme="postgresql+asyncpg", query=urlencode(query)))
 
 
 def _load_or_create_secret(path: Path) -> str:

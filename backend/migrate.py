@@ -14,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.models.base import UTCDateTime
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+def _project_root() -> Path:
+    # A source checkout has migrations/ beside backend/; an installed package (the container image) runs
+    # from a working directory that holds alembic.ini and migrations/.
+    checkout = Path(__file__).resolve().parent.parent
+    return checkout if (checkout / "migrations").is_dir() else Path.cwd()
+
+
+PROJECT_ROOT = _project_root()
 
 
 def alembic_config(database_url: str) -> Config:

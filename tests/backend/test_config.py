@@ -52,3 +52,25 @@ def test_production_accepts_a_real_secret(tmp_path: Path) -> None:
     settings = Settings(environment="production", data_dir=tmp_path, secret_key="k" * 12 + "Zq9-" * 8)
     assert settings.server_secret.startswith(b"kkkk")
     assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (
+            "postgres://u:p@db.internal:5432/si?sslmode=disable",
+            "postgresql+asyncpg://u:p@db.internal:5432/si?ssl=disable",
+        ),
+        ("postgresql://u@h/si", "postgresql+asyncpg://u@h/si"),
+        ("postgresql+asyncpg://u@h/si", "postgresql+asyncpg://u@h/si"),
+        ("sqlite+aiosqlite:///tmp/x.db", "sqlite+aiosqlite:///tmp/x.db"),
+    ],
+)
+def test_platform_database_urls_are_normalized(given: str, expected: str, tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path, database_url=given).database_url == expected
+
+
+def test_plain_database_url_variable_is_honoured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("STOREINTEL_DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@db/prod")
+    assert Settings(data_dir=tmp_path).effective_database_url == "postgresql+asyncpg://app@db/prod"
