@@ -14,5 +14,6 @@ mkdir -p "$YOLO_CONFIG_DIR"
 bash scripts/ensure-services.sh
 
 echo "== ruff" && ruff check . && ruff format --check .
+echo "== hadolint" && hadolint Dockerfile
 echo "== mypy" && mypy
 echo "== pytest" && pytest "$@"
