@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     db_connect_timeout_s: float = Field(default=5.0, gt=0)
     log_level: str = "INFO"
     log_json: bool = True
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for GET /metrics. Unset: open in development, not exposed in production.",
+    )
 
     # Built-in token issuer (ES256, keys in the database, encrypted with the server secret).
     jwt_issuer: str = Field(default="storeintel", description="`iss` of tokens from POST /auth/token.")
@@ -114,6 +118,13 @@ class Settings(BaseSettings):
     snapshot_max_bytes: int = Field(default=2_000_000, gt=0, description="Largest snapshot JPEG (413).")
     snapshot_storage: Literal["database", "folder"] = Field(
         default="database", description='"database" (inline) or "folder" (<data_dir>/snapshots).'
+    )
+    # Camera health (backend/cameras/status.py): "stale" = heartbeats arrive but frames or events stopped.
+    camera_events_stalled_after_s: float = Field(
+        default=300,
+        gt=0,
+        description="A worker reporting undelivered events (outbox_depth > 0) while no event has arrived "
+        "for longer than this is stale.",
     )
 
     @field_validator("database_url")

@@ -19,6 +19,7 @@ from backend.config import Settings
 from backend.db import create_engine, create_sessionmaker
 from backend.errors import install_error_handlers
 from backend.logging import RequestLogMiddleware, configure_logging
+from backend.metrics import Metrics, MetricsMiddleware
 from backend.routers import include_routers
 
 log = structlog.get_logger(__name__)
@@ -71,6 +72,8 @@ def create_app(
     app = FastAPI(title="Store Intelligence", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
+    app.state.metrics = Metrics()
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestLogMiddleware)
     include_routers(app)
     return app

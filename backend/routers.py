@@ -14,12 +14,14 @@ from backend.auth.endpoints import owner_router as me_router
 from backend.auth.endpoints import public_router as auth_router
 from backend.health import router as health_router
 from backend.ingest.endpoints import router as ingest_router
+from backend.metrics import router as metrics_router
 from backend.stores.endpoints import router as stores_router
 
 
 def include_routers(app: FastAPI) -> None:
     """Mount public, owner, worker and admin routes."""
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(auth_router)
     for owner_router in (me_router, stores_router, analytics_router):
         app.include_router(owner_router, dependencies=[Depends(get_current_user)])

@@ -1,0 +1,172 @@
+"""Prometheus metrics: HTTP traffic, ingestion outcomes and lag, cameras by status, database pool.
+
+One registry per application (built in `create_app`, kept on `app.state.metrics`), so tests and several
+apps in one process never share counters. Gauges that describe state (cameras by status, pool usage) are
+computed when `/metrics` is scraped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.pool import QueuePool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.deps import SessionDep
+from backend.errors import NotFound
+from backend.models import Camera
+from backend.models.base import utcnow
+
+# Latency buckets (seconds) around the targets: 10 ms live reads, 50-150 ms dashboards and ingest batches.
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    """The application's metric families."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "storeintel_http_requests",
+            "HTTP requests by route template, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "storeintel_http_request_duration_seconds",
+            "HTTP request latency by route template.",
+            ["route", "method"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.events = Counter(
+            "storeintel_ingest_events",
+            "Worker events by outcome (accepted, duplicate, rejected); use rate() for events per second.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.ingest_lag = Gauge(
+            "storeintel_ingest_lag_seconds",
+            "Receive time minus the newest event time of the camera's last batch.",
+            ["camera_id"],
+            registry=self.registry,
+        )
+        self.cameras = Gauge(
+            "storeintel_cameras",
+            "Enabled cameras by status (online: heartbeat within the offline threshold).",
+            ["status"],
+            registry=self.registry,
+        )
+        self.pool = Gauge(
+            "storeintel_db_pool_connections",
+            "Database pool connections by state.",
+            ["state"],
+            registry=self.registry,
+        )
+
+    def record_ingest(
+        self,
+        camera_id: str,
+        accepted: int,
+        duplicates: int,
+        rejected: int,
+        newest_event: datetime | None,
+        received_at: datetime,
+    ) -> None:
+        """Count one batch's outcomes and update the camera's ingestion lag (seconds)."""
+        self.events.labels("accepted").inc(accepted)
+        self.events.labels("duplicate").inc(duplicates)
+        self.events.labels("rejected").inc(rejected)
+        if newest_event is not None:
+            self.ingest_lag.labels(camera_id).set(max(0.0, (received_at - newest_event).total_seconds()))
+
+    def observe_pool(self, engine: AsyncEngine) -> None:
+        """Read the pool's current usage (PostgreSQL's QueuePool; SQLite reports only checked-out)."""
+        pool = engine.pool
+        if isinstance(pool, QueuePool):
+            self.pool.labels("size").set(pool.size())
+            self.pool.labels("checked_out").set(pool.checkedout())
+            self.pool.labels("overflow").set(max(0, pool.overflow()))
+            self.pool.labels("idle").set(pool.checkedin())
+
+    def set_camera_statuses(self, counts: Iterable[tuple[str, int]]) -> None:
+        """Replace the cameras-by-status gauge."""
+        for status in ("online", "offline"):
+            self.cameras.labels(status).set(0)
+        for status, count in counts:
+            self.cameras.labels(status).set(count)
+
+
+class MetricsMiddleware:
+    """Pure ASGI middleware: counts requests and observes latency by route *template* (bounded labels)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.requests.labels(template, scope["method"], str(status)).inc()
+            self.metrics.latency.labels(template, scope["method"]).observe(time.perf_counter() - started)
+
+
+router = APIRouter(tags=["operations"])
+
+
+async def _camera_status_counts(session: AsyncSession, online_since: datetime) -> list[tuple[str, int]]:
+    online = func.coalesce(Camera.last_heartbeat_at >= online_since, False)
+    rows = await session.execute(
+        select(online, func.count()).where(Camera.enabled.is_(True)).group_by(online)
+    )
+    return [("online" if is_online else "offline", count) for is_online, count in rows]
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics_endpoint(request: Request, session: SessionDep) -> Response:
+    """Prometheus exposition. Needs `Authorization: Bearer <STOREINTEL_METRICS_TOKEN>` when a token is set;
+    in production without a token the route answers 404 (not exposed)."""
+    settings = request.app.state.settings
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    if token is None and settings.environment == "production":
+        raise NotFound("Not Found")
+    if token is not None:
+        import hmac
+
+        presented = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(presented.encode(), token.encode()):
+            raise NotFound("Not Found")
+    metrics: Metrics = request.app.state.metrics
+    engine: AsyncEngine = request.app.state.engine
+    metrics.observe_pool(engine)
+    since = utcnow() - timedelta(seconds=settings.camera_offline_after_s)
+    metrics.set_camera_statuses(await _camera_status_counts(session, since))
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
