@@ -13,7 +13,13 @@ mkdir -p "$YOLO_CONFIG_DIR"
 
 bash scripts/ensure-services.sh
 
-echo "== ruff" && ruff check . && ruff format --check .
-echo "== hadolint" && hadolint Dockerfile
-echo "== mypy" && mypy
-echo "== pytest" && pytest "$@"
+# One command per line: under `set -e` a failure inside an `a && b` list would not stop the script.
+echo "== ruff"
+ruff check .
+ruff format --check .
+echo "== hadolint"
+hadolint Dockerfile
+echo "== mypy"
+mypy
+echo "== pytest"
+pytest "$@"
