@@ -1,0 +1,303 @@
+"""SQL of worker ingestion: the batched idempotent event insert, camera health, heartbeats and snapshots.
+
+The event insert is one statement per batch on both databases. PostgreSQL gets a dialect-specific fast
+path: the batch travels as seven typed arrays expanded by `unnest()`, so the driver binds 7 parameters
+instead of 11 per row and the server plans one small statement; SQLite uses `executemany` of one
+`INSERT ... ON CONFLICT DO NOTHING`, which is a loop inside the sqlite3 module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import case, delete, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth.principals import CameraPrincipal
+from backend.models import Camera, CameraHeartbeat, CountingLine, Event, Snapshot, Store, Zone
+
+
+@dataclass(slots=True)
+class EventColumns:
+    """A batch of validated, de-duplicated events of one camera, column by column (same length each).
+
+    `ts` values are timezone-aware; `dwell_ms` is milliseconds; `confidence` is 0..1.
+    """
+
+    event_id: list[uuid.UUID] = field(default_factory=list)
+    type: list[str] = field(default_factory=list)
+    ts: list[datetime] = field(default_factory=list)
+    tracker_id: list[int] = field(default_factory=list)
+    zone_id: list[uuid.UUID | None] = field(default_factory=list)
+    dwell_ms: list[int | None] = field(default_factory=list)
+    confidence: list[float | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.event_id)
+
+
+_EVENTS = Event.metadata.tables[Event.__tablename__]
+
+# Scalars for what every row of the batch shares; arrays for the rest. The casts give asyncpg the types.
+_PG_INSERT_EVENTS = text(
+    """
+    INSERT INTO events (org_id, camera_id, store_id, received_at,
+                        event_id, type, ts, tracker_id, zone_id, dwell_ms, confidence)
+    SELECT CAST(:org_id AS uuid), CAST(:camera_id AS uuid), CAST(:store_id AS uuid),
+           CAST(:received_at AS timestamptz),
+           u.event_id, u.type, u.ts, u.tracker_id, u.zone_id, u.dwell_ms, u.confidence
+    FROM unnest(CAST(:event_ids AS uuid[]), CAST(:types AS varchar[]), CAST(:ts AS timestamptz[]),
+                CAST(:tracker_ids AS integer[]), CAST(:zone_ids AS uuid[]), CAST(:dwell_ms AS integer[]),
+                CAST(:confidences AS float8[]))
+         AS u(event_id, type, ts, tracker_id, zone_id, dwell_ms, confidence)
+    ON CONFLICT DO NOTHING
+    """
+)
+
+
+async def insert_events(
+    session: AsyncSession, camera: CameraPrincipal, rows: EventColumns, received_at: datetime
+) -> int:
+    """Insert `rows` for `camera` in one statement, skipping event ids this camera already stored.
+
+    `rows` must hold no id twice. Returns how many rows were inserted; the rest were duplicates.
+    """
+    if not rows:
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        result = await (await session.connection()).execute(
+            _PG_INSERT_EVENTS,
+            {
+                "org_id": camera.org_id,
+                "camera_id": camera.camera_id,
+                "store_id": camera.store_id,
+                "received_at": received_at,
+                "event_ids": rows.event_id,
+                "types": rows.type,
+                "ts": rows.ts,
+                "tracker_ids": rows.tracker_id,
+                "zone_ids": rows.zone_id,
+                "dwell_ms": rows.dwell_ms,
+                "confidences": rows.confidence,
+            },
+        )
+    else:
+        params = [
+            {
+                "org_id": camera.org_id,
+                "camera_id": camera.camera_id,
+                "store_id": camera.store_id,
+                "received_at": received_at,
+                "event_id": event_id,
+                "type": type_,
+                "ts": ts,
+                "tracker_id": tracker_id,
+                "zone_id": zone_id,
+                "dwell_ms": dwell_ms,
+                "confidence": confidence,
+            }
+            for event_id, type_, ts, tracker_id, zone_id, dwell_ms, confidence in zip(
+                rows.event_id,
+                rows.type,
+                rows.ts,
+                rows.tracker_id,
+                rows.zone_id,
+                rows.dwell_ms,
+                rows.confidence,
+                strict=True,
+            )
+        ]
+        # Core table, not the ORM entity: the ORM's bulk insert path does not report rowcount. sqlite3 sums
+        # the changes of every execution of an executemany into rowcount.
+        connection = await session.connection()
+        result = await connection.execute(sqlite_insert(_EVENTS).on_conflict_do_nothing(), params)
+    return result.rowcount
+
+
+async def camera_zone_ids(session: AsyncSession, camera: CameraPrincipal) -> frozenset[uuid.UUID]:
+    """Ids of the zones drawn on this camera."""
+    rows = await session.scalars(
+        select(Zone.id).where(Zone.org_id == camera.org_id, Zone.camera_id == camera.camera_id)
+    )
+    return frozenset(rows)
+
+
+def _later(column: Any, value: datetime) -> Any:
+    """`value` when the column is null or earlier, else the column: a timestamp that never goes back."""
+    return case((column.is_(None) | (column < value), value), else_=column)
+
+
+async def touch_camera_events(
+    session: AsyncSession, camera: CameraPrincipal, now: datetime, newest_event_ts: datetime | None
+) -> None:
+    """Record that the camera was seen at `now` and, when given, sent an event stamped `newest_event_ts`.
+
+    One UPDATE per batch; `last_event_at` only moves forward (late events do not rewind it).
+    """
+    values: dict[str, Any] = {"last_seen_at": now}
+    if newest_event_ts is not None:
+        values["last_event_at"] = _later(Camera.last_event_at, newest_event_ts)
+    await session.execute(
+        update(Camera)
+        .where(Camera.org_id == camera.org_id, Camera.id == camera.camera_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def add_heartbeat(
+    session: AsyncSession, camera: CameraPrincipal, heartbeat: CameraHeartbeat, now: datetime
+) -> None:
+    """Store one heartbeat row and mark the camera as heard from at `now` (UTC)."""
+    session.add(heartbeat)
+    await session.flush()
+    await session.execute(
+        update(Camera)
+        .where(Camera.org_id == camera.org_id, Camera.id == camera.camera_id)
+        .values(last_heartbeat_at=now, last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def prune_heartbeats(session: AsyncSession, camera: CameraPrincipal, older_than: datetime) -> int:
+    """Delete this camera's heartbeats received before `older_than` (UTC); returns how many.
+
+    Per camera, through the (org_id, camera_id, received_at) index: cheap when there is nothing to delete,
+    and two cameras' heartbeats never wait on each other's deletes.
+    """
+    result = await session.execute(
+        delete(CameraHeartbeat)
+        .where(
+            CameraHeartbeat.org_id == camera.org_id,
+            CameraHeartbeat.camera_id == camera.camera_id,
+            CameraHeartbeat.received_at < older_than,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    deleted: int = result.rowcount  # type: ignore[attr-defined]
+    return deleted
+
+
+@dataclass(frozen=True, slots=True)
+class CameraConfigRows:
+    """What `GET /worker/config` is built from."""
+
+    camera: Camera
+    timezone: str
+    counting_line: CountingLine | None
+    zones: Sequence[Zone]
+
+
+async def camera_config(session: AsyncSession, camera: CameraPrincipal) -> CameraConfigRows:
+    """The camera row, its store's timezone, its counting line (or None) and its zones by name."""
+    row = (
+        await session.execute(
+            select(Camera, Store.timezone)
+            .join(Store, (Store.org_id == Camera.org_id) & (Store.id == Camera.store_id))
+            .where(Camera.org_id == camera.org_id, Camera.id == camera.camera_id)
+        )
+    ).one()
+    line = await session.get(CountingLine, (camera.org_id, camera.camera_id))
+    zones = (
+        await session.scalars(
+            select(Zone)
+            .where(Zone.org_id == camera.org_id, Zone.camera_id == camera.camera_id)
+            .order_by(Zone.name, Zone.id)
+        )
+    ).all()
+    return CameraConfigRows(camera=row[0], timezone=row[1], counting_line=line, zones=zones)
+
+
+async def replace_snapshot(session: AsyncSession, camera: CameraPrincipal, snapshot: Snapshot) -> list[str]:
+    """Make `snapshot` the camera's only stored snapshot, clear `snapshot_requested` and set
+    `snapshot_at`/`last_seen_at`. Returns the file paths of the snapshots it replaced (to unlink)."""
+    old_paths = [
+        p
+        for p in await session.scalars(
+            select(Snapshot.path).where(
+                Snapshot.org_id == camera.org_id, Snapshot.camera_id == camera.camera_id
+            )
+        )
+        if p is not None
+    ]
+    await session.execute(
+        delete(Snapshot)
+        .where(Snapshot.org_id == camera.org_id, Snapshot.camera_id == camera.camera_id)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(snapshot)
+    await session.flush()
+    await session.execute(
+        update(Camera)
+        .where(Camera.org_id == camera.org_id, Camera.id == camera.camera_id)
+        .values(snapshot_requested=False, snapshot_at=snapshot.captured_at, last_seen_at=snapshot.received_at)
+        .execution_options(synchronize_session=False)
+    )
+    return old_paths
+
+
+@dataclass(frozen=True, slots=True)
+class LatestSnapshot:
+    """A camera's latest snapshot: JPEG bytes, capture time (UTC) and size in pixels."""
+
+    data: bytes
+    content_type: str
+    captured_at: datetime
+    width: int
+    height: int
+
+
+async def latest_snapshot(
+    session: AsyncSession, org_id: uuid.UUID, camera_id: uuid.UUID
+) -> LatestSnapshot | None:
+    """The camera's latest snapshot, read from the database or its file; None when there is none (or its
+    file has gone). The caller must already have checked that the reader may see `org_id`'s camera."""
+    snapshot = await session.scalar(
+        select(Snapshot)
+        .where(Snapshot.org_id == org_id, Snapshot.camera_id == camera_id)
+        .order_by(Snapshot.captured_at.desc(), Snapshot.received_at.desc())
+        .limit(1)
+    )
+    if snapshot is None:
+        return None
+    data = snapshot.data
+    if data is None and snapshot.path is not None:
+        try:
+            data = await asyncio.to_thread(Path(snapshot.path).read_bytes)
+        except OSError:
+            return None
+    if data is None:
+        return None
+    return LatestSnapshot(
+        data=data,
+        content_type=snapshot.content_type,
+        captured_at=snapshot.captured_at,
+        width=snapshot.width,
+        height=snapshot.height,
+    )
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)  # readers never see half a file
+
+
+async def write_snapshot_file(path: Path, data: bytes) -> str:
+    """Write a snapshot file atomically (creating its folders); returns the path to store in the row."""
+    await asyncio.to_thread(_write_file, path, data)
+    return str(path)
+
+
+async def remove_snapshot_files(paths: Sequence[str]) -> None:
+    """Delete replaced snapshot files; one already gone is not an error."""
+    for path in paths:
+        await asyncio.to_thread(Path(path).unlink, missing_ok=True)
