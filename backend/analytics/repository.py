@@ -1,0 +1,239 @@
+"""All SQL of the analytics feature: per-slot aggregates of events, heartbeats and POS transactions.
+
+Every query is bounded to one store (or its cameras) that the caller fetched through `backend.tenancy`, and
+groups by 15-minute UTC slot; regrouping into store-local buckets happens in Python (see `timegrid`).
+The slot expression is written per dialect: PostgreSQL bins with `date_bin`, SQLite (which stores naive
+UTC text, see `UTCDateTime`) divides `strftime('%s')` seconds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal, literal_column, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.analytics.timegrid import SLOT_S, slot_of
+from backend.models import (
+    Camera,
+    CameraHeartbeat,
+    Event,
+    EventType,
+    PosTransaction,
+    Store,
+    StreamStatus,
+    Zone,
+)
+
+Ranges = Sequence[tuple[datetime, datetime]]
+
+
+def _slot(session: AsyncSession, column: Any) -> ColumnElement[Any]:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date_bin(
+            literal_column(f"interval '{SLOT_S} seconds'"), column, literal_column("'epoch'")
+        )
+    return cast(func.strftime("%s", column), Integer).op("/")(literal(SLOT_S))
+
+
+def _slot_value(value: Any) -> int:
+    return slot_of(value.timestamp()) if isinstance(value, datetime) else int(value)
+
+
+def _in_ranges(column: Any, ranges: Ranges) -> ColumnElement[bool]:
+    return or_(*[and_(column >= lo, column < hi) for lo, hi in ranges])
+
+
+async def enabled_cameras(session: AsyncSession, store: Store) -> Sequence[Camera]:
+    """The store's enabled cameras, by name."""
+    stmt = (
+        select(Camera)
+        .where(Camera.org_id == store.org_id, Camera.store_id == store.id, Camera.enabled.is_(True))
+        .order_by(Camera.name, Camera.id)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def zones(session: AsyncSession, store: Store, camera_ids: Sequence[uuid.UUID]) -> Sequence[Zone]:
+    """Zones on the given cameras of the store, by name."""
+    if not camera_ids:
+        return []
+    stmt = (
+        select(Zone)
+        .where(Zone.org_id == store.org_id, Zone.store_id == store.id, Zone.camera_id.in_(camera_ids))
+        .order_by(Zone.name, Zone.id)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def line_counts(
+    session: AsyncSession, store: Store, camera_ids: Sequence[uuid.UUID], ranges: Ranges
+) -> dict[int, tuple[int, int]]:
+    """Slot → (IN, OUT) crossings of the given (counting-line) cameras within the UTC ranges."""
+    if not camera_ids or not ranges:
+        return {}
+    slot = _slot(session, Event.ts).label("slot")
+    stmt = (
+        select(
+            slot,
+            func.sum(case((Event.type == EventType.IN, 1), else_=0)),
+            func.sum(case((Event.type == EventType.OUT, 1), else_=0)),
+        )
+        .where(
+            Event.org_id == store.org_id,
+            Event.store_id == store.id,
+            _in_ranges(Event.ts, ranges),
+            Event.camera_id.in_(camera_ids),
+            Event.type.in_([EventType.IN, EventType.OUT]),
+        )
+        .group_by(slot)
+    )
+    return {_slot_value(s): (int(i), int(o)) for s, i, o in await session.execute(stmt)}
+
+
+async def zone_counts(
+    session: AsyncSession, store: Store, zone_ids: Sequence[uuid.UUID], ranges: Ranges
+) -> dict[uuid.UUID, dict[int, tuple[int, int]]]:
+    """Zone id → slot → (ZONE_ENTER, ZONE_EXIT) events within the UTC ranges."""
+    if not zone_ids or not ranges:
+        return {}
+    slot = _slot(session, Event.ts).label("slot")
+    stmt = (
+        select(
+            Event.zone_id,
+            slot,
+            func.sum(case((Event.type == EventType.ZONE_ENTER, 1), else_=0)),
+            func.sum(case((Event.type == EventType.ZONE_EXIT, 1), else_=0)),
+        )
+        .where(
+            Event.org_id == store.org_id,
+            Event.store_id == store.id,
+            _in_ranges(Event.ts, ranges),
+            Event.type.in_([EventType.ZONE_ENTER, EventType.ZONE_EXIT]),
+            Event.zone_id.in_(zone_ids),
+        )
+        .group_by(Event.zone_id, slot)
+    )
+    found: dict[uuid.UUID, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for zone_id, s, entered, left in await session.execute(stmt):
+        found[zone_id][_slot_value(s)] = (int(entered), int(left))
+    return found
+
+
+async def zone_visits(
+    session: AsyncSession, store: Store, zone_ids: Sequence[uuid.UUID], start: datetime, end: datetime
+) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, list[int]]]:
+    """ZONE_ENTER counts per zone, and the `dwell_ms` of every ZONE_EXIT per zone, in `[start, end)`."""
+    if not zone_ids:
+        return {}, {}
+    base = (
+        Event.org_id == store.org_id,
+        Event.store_id == store.id,
+        Event.ts >= start,
+        Event.ts < end,
+        Event.zone_id.in_(zone_ids),
+    )
+    visits_stmt = (
+        select(Event.zone_id, func.count())
+        .where(*base, Event.type == EventType.ZONE_ENTER)
+        .group_by(Event.zone_id)
+    )
+    visits = {zone_id: int(n) for zone_id, n in await session.execute(visits_stmt) if zone_id is not None}
+    dwell_stmt = select(Event.zone_id, Event.dwell_ms).where(
+        *base, Event.type == EventType.ZONE_EXIT, Event.dwell_ms.is_not(None)
+    )
+    dwells: dict[uuid.UUID, list[int]] = defaultdict(list)
+    for zone_id, dwell in await session.execute(dwell_stmt):
+        if zone_id is not None and dwell is not None:
+            dwells[zone_id].append(int(dwell))
+    return visits, dwells
+
+
+async def heartbeat_counts(
+    session: AsyncSession, org_id: uuid.UUID, camera_ids: Sequence[uuid.UUID], ranges: Ranges
+) -> dict[uuid.UUID, dict[int, tuple[int, int]]]:
+    """Camera id → slot → (heartbeats, heartbeats with stream_status ok) received within the UTC ranges."""
+    if not camera_ids or not ranges:
+        return {}
+    slot = _slot(session, CameraHeartbeat.received_at).label("slot")
+    stmt = (
+        select(
+            CameraHeartbeat.camera_id,
+            slot,
+            func.count(),
+            func.sum(case((CameraHeartbeat.stream_status == StreamStatus.OK, 1), else_=0)),
+        )
+        .where(
+            CameraHeartbeat.org_id == org_id,
+            CameraHeartbeat.camera_id.in_(camera_ids),
+            _in_ranges(CameraHeartbeat.received_at, ranges),
+        )
+        .group_by(CameraHeartbeat.camera_id, slot)
+    )
+    found: dict[uuid.UUID, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for camera_id, s, total, ok in await session.execute(stmt):
+        found[camera_id][_slot_value(s)] = (int(total), int(ok))
+    return found
+
+
+async def first_heartbeats(
+    session: AsyncSession, org_id: uuid.UUID, camera_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, datetime]:
+    """Camera id → time of its first stored heartbeat (cameras that never sent one are absent)."""
+    found: dict[uuid.UUID, datetime] = {}
+    for camera_id in camera_ids:
+        # One index probe per camera (org_id, camera_id, received_at) instead of a grouped scan.
+        first = await session.scalar(
+            select(CameraHeartbeat.received_at)
+            .where(CameraHeartbeat.org_id == org_id, CameraHeartbeat.camera_id == camera_id)
+            .order_by(CameraHeartbeat.received_at)
+            .limit(1)
+        )
+        if first is not None:
+            found[camera_id] = first
+    return found
+
+
+async def transaction_counts(session: AsyncSession, store: Store, ranges: Ranges) -> dict[int, int]:
+    """Slot → POS transactions of the store within the UTC ranges."""
+    if not ranges:
+        return {}
+    slot = _slot(session, PosTransaction.ts).label("slot")
+    stmt = (
+        select(slot, func.count())
+        .where(
+            PosTransaction.org_id == store.org_id,
+            PosTransaction.store_id == store.id,
+            _in_ranges(PosTransaction.ts, ranges),
+        )
+        .group_by(slot)
+    )
+    return {_slot_value(s): int(n) for s, n in await session.execute(stmt)}
+
+
+async def has_transactions_before(session: AsyncSession, store: Store, end: datetime) -> bool:
+    """Whether the store has any POS transaction before `end` (i.e. it sends POS data at all)."""
+    found = await session.scalar(
+        select(PosTransaction.ts)
+        .where(
+            PosTransaction.org_id == store.org_id,
+            PosTransaction.store_id == store.id,
+            PosTransaction.ts < end,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def last_event_at(session: AsyncSession, store: Store) -> datetime | None:
+    """Capture time of the store's most recent event (any camera, any type)."""
+    return await session.scalar(
+        select(Event.ts)
+        .where(Event.org_id == store.org_id, Event.store_id == store.id)
+        .order_by(Event.ts.desc())
+        .limit(1)
+    )

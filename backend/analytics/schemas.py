@@ -1,0 +1,172 @@
+"""Response bodies of the analytics routes. Times are store-local ISO 8601 with their UTC offset.
+
+Every figure that cannot be known (no data, no POS data, division by zero) is null, never zero.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+PeriodKind = Literal["day", "week", "month"]
+
+
+class PeriodOut(BaseModel):
+    """Store-local days `first_day..last_day` (inclusive) and the instants they span."""
+
+    kind: PeriodKind
+    first_day: date
+    last_day: date
+    start: datetime
+    end: datetime
+
+
+class CameraStatus(BaseModel):
+    """A camera's health now: online when its last heartbeat is within the offline threshold."""
+
+    id: uuid.UUID
+    name: str
+    is_counting_line: bool
+    status: Literal["online", "offline"]
+    last_heartbeat_at: datetime | None
+
+
+class ZoneQueue(BaseModel):
+    """People in one billing zone now (ZONE_ENTER - ZONE_EXIT since the occupancy restart, ≥ 0)."""
+
+    zone_id: uuid.UUID
+    name: str
+    people: int
+
+
+class LiveOut(BaseModel):
+    """GET /stores/{id}/live."""
+
+    store_id: uuid.UUID
+    timezone: str
+    as_of: datetime
+    occupancy: int | None
+    occupancy_since: datetime
+    footfall_today: int | None
+    queue_depth: int | None
+    billing_zones: list[ZoneQueue]
+    last_event_at: datetime | None
+    cameras_online: int
+    cameras_offline: int
+    cameras: list[CameraStatus]
+
+
+class Figure(BaseModel):
+    """A figure, the previous period's, their difference and the relative change in percent."""
+
+    value: float | None
+    previous: float | None
+    delta: float | None
+    change_pct: float | None
+
+
+class DashboardOut(BaseModel):
+    """GET /stores/{id}/dashboard. Counts are people; occupancy people; dwell seconds; rates 0..1."""
+
+    store_id: uuid.UUID
+    timezone: str
+    period: PeriodOut
+    previous_period: PeriodOut
+    complete_until: datetime
+    footfall: Figure
+    exits: Figure
+    avg_occupancy: Figure
+    peak_occupancy: Figure
+    peak_occupancy_at: datetime | None
+    avg_dwell_s: Figure
+    busiest_hour: datetime | None
+    busiest_hour_entries: int | None
+    transactions: Figure
+    conversion_rate: Figure
+    coverage: Figure
+
+
+class FootfallBucket(BaseModel):
+    """One local bucket; `in_count`/`out_count` are null when the bucket had no coverage."""
+
+    start: datetime
+    end: datetime
+    in_count: int | None
+    out_count: int | None
+    covered: bool
+    complete: bool
+
+
+class FootfallOut(BaseModel):
+    """GET /stores/{id}/footfall."""
+
+    store_id: uuid.UUID
+    timezone: str
+    bucket: Literal["15m", "hour", "day"]
+    start: datetime
+    end: datetime
+    buckets: list[FootfallBucket]
+
+
+class FunnelStage(BaseModel):
+    """A funnel stage's count and its conversion from the stage before (0..1; null for the first)."""
+
+    stage: Literal["entries", "zone_visitors", "billing_visitors", "transactions"]
+    count: int | None
+    conversion_from_previous: float | None
+
+
+class FunnelOut(BaseModel):
+    """GET /stores/{id}/funnel. Each stage is counted on its own; nobody is followed across cameras."""
+
+    store_id: uuid.UUID
+    period: PeriodOut
+    stages: list[FunnelStage]
+    overall_conversion: float | None
+
+
+class HeatmapZone(BaseModel):
+    """One zone's visits (ZONE_ENTER), dwell (ZONE_EXIT dwell_ms, seconds), share 0..1, popularity 0..100."""
+
+    zone_id: uuid.UUID
+    name: str
+    kind: str
+    camera_id: uuid.UUID
+    visits: int
+    avg_dwell_s: float | None
+    median_dwell_s: float | None
+    share_of_visits: float | None
+    popularity: int | None
+
+
+class HeatmapOut(BaseModel):
+    """GET /stores/{id}/heatmap."""
+
+    store_id: uuid.UUID
+    period: PeriodOut
+    zones: list[HeatmapZone]
+
+
+class AnomalyOut(BaseModel):
+    """One anomaly; `subject_*` names the camera or zone it is about, when it is about one."""
+
+    type: str
+    severity: Literal["low", "medium", "high"]
+    start: datetime
+    end: datetime
+    observed: float | None
+    expected: float | None
+    message: str
+    subject_id: str | None
+    subject_name: str | None
+
+
+class AnomaliesOut(BaseModel):
+    """GET /stores/{id}/anomalies, most severe first, then by time."""
+
+    store_id: uuid.UUID
+    period: PeriodOut
+    anomalies: list[AnomalyOut]

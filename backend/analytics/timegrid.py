@@ -1,0 +1,167 @@
+"""The analytics time grid: 15-minute UTC slots, store-local periods and store-local buckets.
+
+Every real UTC offset is a multiple of 15 minutes, so a 15-minute UTC slot always lies inside exactly one
+store-local quarter hour, hour and day, including +05:30, +05:45 and both sides of a daylight-saving change.
+SQL therefore only ever groups by UTC slot; this module regroups slots into local buckets. Instants are
+integer epoch seconds (UTC); slot `k` covers `[k * 900, (k + 1) * 900)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+SLOT_S = 900
+_SLOTS_PER_DAY = 86400 // SLOT_S
+
+PeriodKind = Literal["day", "week", "month"]
+BucketKind = Literal["15m", "hour", "day"]
+
+
+def slot_of(epoch: float) -> int:
+    """The index of the slot containing UTC epoch second `epoch`."""
+    return int(epoch // SLOT_S)
+
+
+def to_epoch(ts: datetime) -> int:
+    """Whole UTC epoch seconds of an aware datetime (fractions are dropped: slots are 900 s wide)."""
+    return int(ts.timestamp() // 1)
+
+
+def from_epoch(epoch: int, tz: ZoneInfo | None = None) -> datetime:
+    """An aware datetime for UTC epoch second `epoch`, in `tz` (store-local) or UTC."""
+    return datetime.fromtimestamp(epoch, tz or UTC)
+
+
+def local_midnight(tz: ZoneInfo, day: date) -> int:
+    """UTC epoch second at which local date `day` starts in `tz`."""
+    return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Whole store-local days `first_day..last_day` (inclusive) as the UTC range `[start, end)`."""
+
+    kind: PeriodKind
+    first_day: date
+    last_day: date
+    start: int
+    end: int
+
+    @property
+    def days(self) -> int:
+        """Number of local days in the period."""
+        return (self.last_day - self.first_day).days + 1
+
+
+def days_period(tz: ZoneInfo, kind: PeriodKind, first_day: date, last_day: date) -> Period:
+    """The period of local days `first_day..last_day` inclusive (23- and 25-hour days as they are)."""
+    return Period(
+        kind, first_day, last_day, local_midnight(tz, first_day), local_midnight(tz, last_day + timedelta(1))
+    )
+
+
+def period_containing(tz: ZoneInfo, kind: PeriodKind, day: date) -> Period:
+    """The local day, ISO week (Monday to Sunday) or calendar month containing `day`."""
+    if kind == "day":
+        return days_period(tz, kind, day, day)
+    if kind == "week":
+        monday = day - timedelta(days=day.weekday())
+        return days_period(tz, kind, monday, monday + timedelta(days=6))
+    first = day.replace(day=1)
+    next_month = (first + timedelta(days=32)).replace(day=1)
+    return days_period(tz, kind, first, next_month - timedelta(days=1))
+
+
+def previous_period(tz: ZoneInfo, period: Period) -> Period:
+    """The period of the same number of local days immediately before `period`.
+
+    Day → the previous day, week → the previous week, month → the same number of days before the month's
+    first day (so totals compare like with like; November is compared with 2 to 31 October).
+    """
+    last = period.first_day - timedelta(days=1)
+    return days_period(tz, period.kind, last - timedelta(days=period.days - 1), last)
+
+
+def slot_offsets(tz: ZoneInfo, first_slot: int, count: int) -> list[int]:
+    """UTC offset in seconds of `tz` at the start of each slot `first_slot .. first_slot + count - 1`.
+
+    Offsets only change at daylight-saving transitions, so each UTC day is checked at its ends and only a
+    day with a change is resolved slot by slot (this keeps 90 days of slots cheap).
+    """
+    offsets: list[int] = []
+    slot, stop = first_slot, first_slot + count
+    while slot < stop:
+        chunk_end = min(stop, (slot // _SLOTS_PER_DAY + 1) * _SLOTS_PER_DAY)
+        lo = _offset(tz, slot * SLOT_S)
+        hi = _offset(tz, (chunk_end - 1) * SLOT_S)
+        if lo == hi:
+            offsets.extend([lo] * (chunk_end - slot))
+        else:
+            offsets.extend(_offset(tz, s * SLOT_S) for s in range(slot, chunk_end))
+        slot = chunk_end
+    return offsets
+
+
+def _offset(tz: ZoneInfo, epoch: int) -> int:
+    delta = datetime.fromtimestamp(epoch, tz).utcoffset()
+    return int(delta.total_seconds()) if delta is not None else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """A store-local bucket: slots `[first_slot, end_slot)`, starting at local time `start` (aware)."""
+
+    first_slot: int
+    end_slot: int
+    start: datetime
+    end: datetime
+
+
+def local_buckets(tz: ZoneInfo, start: int, end: int, kind: BucketKind) -> list[Bucket]:
+    """Split the slot-aligned UTC range `[start, end)` into store-local 15-minute, hour or day buckets.
+
+    On a fall-back day the repeated local hour yields two hour buckets (one per offset); on a spring-forward
+    day the skipped hour yields none; a local day bucket is 23, 24 or 25 hours long. Bucket times carry the
+    offset in force at them.
+    """
+    first, stop = start // SLOT_S, end // SLOT_S
+    offsets = slot_offsets(tz, first, stop - first)
+    buckets: list[Bucket] = []
+    run_start, run_key = first, None
+    for index, slot in enumerate(range(first, stop)):
+        local = slot * SLOT_S + offsets[index]
+        if kind == "15m":
+            key: tuple[int, int] = (slot, 0)
+        elif kind == "hour":
+            key = (local // 3600, offsets[index])
+        else:
+            key = (local // 86400, 0)
+        if run_key is not None and key != run_key:
+            buckets.append(_bucket(run_start, slot, offsets[run_start - first], offsets[index]))
+            run_start = slot
+        run_key = key
+    if stop > first:
+        end_offset = _offset(tz, stop * SLOT_S)
+        buckets.append(_bucket(run_start, stop, offsets[run_start - first], end_offset))
+    return buckets
+
+
+def _bucket(first_slot: int, end_slot: int, start_offset: int, end_offset: int) -> Bucket:
+    return Bucket(
+        first_slot,
+        end_slot,
+        datetime.fromtimestamp(first_slot * SLOT_S, timezone(timedelta(seconds=start_offset))),
+        datetime.fromtimestamp(end_slot * SLOT_S, timezone(timedelta(seconds=end_offset))),
+    )
+
+
+def iter_days(first: date, last: date) -> Iterator[date]:
+    """Local dates `first..last` inclusive."""
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
