@@ -150,3 +150,79 @@ async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD)
     response = await client.post("/auth/token", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+# --- worker reports (admin health and calibration tests) ----------------------------------------------
+# Imported inside the builders so this appended block leaves the shared import list above alone.
+
+
+async def make_heartbeat(session: AsyncSession, camera: Camera, **fields: Any) -> Any:
+    """A CameraHeartbeat row of `camera`, healthy by default (fps 9.5, stream ok, empty outbox).
+
+    `received_at` defaults to now; `Camera.last_heartbeat_at` is moved to it when later (as ingestion does).
+    """
+    from backend.models import CameraHeartbeat, StreamStatus
+    from backend.models.base import utcnow
+
+    values: dict[str, Any] = {
+        "received_at": utcnow(),
+        "worker_version": "0.1.0",
+        "uptime_s": 600.0,
+        "fps": 9.5,
+        "frames_read": 5700,
+        "frames_dropped": 3,
+        "outbox_depth": 0,
+        "events_dropped": 0,
+        "stream_status": StreamStatus.OK,
+        "last_error": None,
+    }
+    values.update(fields)
+    heartbeat = CameraHeartbeat(org_id=camera.org_id, camera_id=camera.id, **values)
+    session.add(heartbeat)
+    if camera.last_heartbeat_at is None or camera.last_heartbeat_at < heartbeat.received_at:
+        camera.last_heartbeat_at = heartbeat.received_at
+    await session.flush()
+    return heartbeat
+
+
+# The smallest well-formed JPEG header bytes are enough: the API stores and returns bytes, it never decodes.
+FAKE_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32 + b"\xff\xd9"
+
+
+async def make_snapshot(
+    session: AsyncSession, camera: Camera, *, width: int = 1280, height: int = 720, **fields: Any
+) -> Any:
+    """A Snapshot row of `camera` stored inline (`FAKE_JPEG`), captured now unless `captured_at` is given;
+    sets `Camera.snapshot_at` as ingestion does."""
+    from backend.models import Snapshot
+    from backend.models.base import utcnow
+
+    fields.setdefault("captured_at", utcnow())
+    if "path" not in fields:
+        fields.setdefault("data", FAKE_JPEG)
+    snapshot = Snapshot(org_id=camera.org_id, camera_id=camera.id, width=width, height=height, **fields)
+    session.add(snapshot)
+    camera.snapshot_at = snapshot.captured_at
+    await session.flush()
+    return snapshot
+
+
+async def make_event(session: AsyncSession, camera: Camera, ts: Any, type: str = "IN", **fields: Any) -> Any:
+    """An Event row of `camera` stamped `ts` (UTC); moves `Camera.last_event_at` forward."""
+    from backend.models import Event, EventType
+
+    event = Event(
+        org_id=camera.org_id,
+        camera_id=camera.id,
+        store_id=camera.store_id,
+        event_id=fields.pop("event_id", uuid.uuid4()),
+        type=EventType(type),
+        ts=ts,
+        tracker_id=fields.pop("tracker_id", 1),
+        **fields,
+    )
+    session.add(event)
+    if camera.last_event_at is None or camera.last_event_at < ts:
+        camera.last_event_at = ts
+    await session.flush()
+    return event

@@ -1,0 +1,1 @@
+"""Calibration: a camera's counting line and zones (validated, with warnings), and its snapshots."""

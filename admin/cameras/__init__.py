@@ -1,0 +1,1 @@
+"""Cameras: create (with a worker key shown once), list, update, enable/disable, rotate the key."""

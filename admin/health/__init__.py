@@ -1,0 +1,1 @@
+"""Camera health across organizations: status, heartbeat figures, snapshot age, recent events."""

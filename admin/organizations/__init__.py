@@ -1,0 +1,1 @@
+"""Organizations (tenants): create, list, rename, deactivate and reactivate."""

@@ -1,0 +1,73 @@
+"""`/admin/organizations`: provision and manage tenants."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from admin.common import Page, PageDep
+from admin.organizations import repository, service
+from admin.organizations.schemas import OrganizationCreate, OrganizationOut, OrganizationUpdate
+from backend.auth.deps import CurrentAdmin
+from backend.deps import SessionDep
+
+router = APIRouter(prefix="/organizations", tags=["admin: organizations"])
+_404: dict[int | str, dict[str, Any]] = {404: {"description": "No such organization"}}
+
+
+@router.post("", status_code=201)
+async def create_organization(
+    body: OrganizationCreate, admin: CurrentAdmin, session: SessionDep
+) -> OrganizationOut:
+    """Create an organization (active)."""
+    return OrganizationOut.model_validate(await service.create(session, admin, body))
+
+
+@router.get("")
+async def list_organizations(
+    session: SessionDep,
+    page: PageDep,
+    active: bool | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Name contains (case-insensitive).")] = None,
+    sort: Literal["name", "-name", "created_at", "-created_at"] = "name",
+) -> Page[OrganizationOut]:
+    """Organizations, filtered by `active` and name, sorted."""
+    rows, total = await repository.list_page(session, page, sort, active=active, name_contains=q)
+    return Page(
+        items=[OrganizationOut.model_validate(r) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/{org_id}", responses=_404)
+async def get_organization(org_id: uuid.UUID, session: SessionDep) -> OrganizationOut:
+    """One organization."""
+    return OrganizationOut.model_validate(await service.get(session, org_id))
+
+
+@router.patch("/{org_id}", responses=_404)
+async def rename_organization(
+    org_id: uuid.UUID, body: OrganizationUpdate, admin: CurrentAdmin, session: SessionDep
+) -> OrganizationOut:
+    """Rename an organization."""
+    return OrganizationOut.model_validate(await service.rename(session, admin, org_id, body))
+
+
+@router.post("/{org_id}/deactivate", responses=_404)
+async def deactivate_organization(
+    org_id: uuid.UUID, admin: CurrentAdmin, session: SessionDep
+) -> OrganizationOut:
+    """Deactivate: its owners and workers stop working at once; nothing is deleted."""
+    return OrganizationOut.model_validate(await service.set_active(session, admin, org_id, False))
+
+
+@router.post("/{org_id}/activate", responses=_404)
+async def activate_organization(
+    org_id: uuid.UUID, admin: CurrentAdmin, session: SessionDep
+) -> OrganizationOut:
+    """Reactivate a deactivated organization."""
+    return OrganizationOut.model_validate(await service.set_active(session, admin, org_id, True))

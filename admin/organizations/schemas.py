@@ -1,0 +1,33 @@
+"""Organization bodies and representations of the admin API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from admin.common import Name
+
+
+class OrganizationCreate(BaseModel):
+    """A new organization."""
+
+    name: Name
+
+
+class OrganizationUpdate(BaseModel):
+    """A rename."""
+
+    name: Name
+
+
+class OrganizationOut(BaseModel):
+    """An organization as admins see it (also its audit-log state)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    is_active: bool
+    created_at: datetime

@@ -1,0 +1,1 @@
+"""Stores: create, list, update, deactivate and reactivate, with validated timezone and opening hours."""

@@ -1,0 +1,106 @@
+"""Camera health status (online, stale, offline) from heartbeats and events: pure code, no I/O.
+
+Used by the admin health view and reusable by owner analytics. Definitions (thresholds are settings):
+
+- **offline**: no heartbeat ever, or none for longer than `offline_after_s` (default 60 s, two heartbeat
+  intervals).
+- **stale**: heartbeats arrive but the camera is not producing: the latest heartbeat reports
+  `stream_status` other than `ok`, or `fps` of 0, or `frames_read` did not advance since the previous
+  heartbeat of the same worker process (same process: uptime grew), or the worker holds undelivered
+  events (`outbox_depth > 0`) while no event has arrived for longer than `events_stalled_after_s`.
+- **online**: otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class CameraStatus(StrEnum):
+    """A camera's health as derived by `camera_status`."""
+
+    ONLINE = "online"
+    STALE = "stale"
+    OFFLINE = "offline"
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatSample:
+    """The parts of one heartbeat that decide the status. `received_at` is UTC; `fps` frames per second."""
+
+    received_at: datetime
+    fps: float
+    frames_read: int
+    uptime_s: float
+    stream_status: str
+    outbox_depth: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusThresholds:
+    """Seconds: no heartbeat for longer than `offline_after_s` is offline; events pending for longer than
+    `events_stalled_after_s` without one arriving is stale."""
+
+    offline_after_s: float
+    events_stalled_after_s: float
+
+
+def stale_reason(
+    latest: HeartbeatSample,
+    previous: HeartbeatSample | None,
+    last_event_at: datetime | None,
+    now: datetime,
+    events_stalled_after_s: float,
+) -> str | None:
+    """Why a camera that still sends heartbeats is stale, or None when it is producing.
+
+    Returns one of `stream_<status>`, `no_frames` (fps is 0), `frames_not_advancing`, `events_stalled`.
+    """
+    if latest.stream_status != "ok":
+        return f"stream_{latest.stream_status}"
+    if latest.fps <= 0:
+        return "no_frames"
+    # A restart resets the counters (uptime goes down); only compare heartbeats of one process.
+    if (
+        previous is not None
+        and latest.uptime_s > previous.uptime_s
+        and latest.frames_read <= previous.frames_read
+    ):
+        return "frames_not_advancing"
+    if latest.outbox_depth > 0 and (
+        last_event_at is None or (now - last_event_at).total_seconds() > events_stalled_after_s
+    ):
+        return "events_stalled"
+    return None
+
+
+def camera_status(
+    last_heartbeat_at: datetime | None,
+    latest: HeartbeatSample | None,
+    previous: HeartbeatSample | None,
+    last_event_at: datetime | None,
+    now: datetime,
+    thresholds: StatusThresholds,
+) -> CameraStatus:
+    """The camera's status at `now` (all datetimes timezone-aware UTC).
+
+    Args:
+        last_heartbeat_at: when the latest heartbeat was received (`Camera.last_heartbeat_at`).
+        latest: that heartbeat's content, or None when unknown (then a recent heartbeat means online).
+        previous: the heartbeat before it, or None.
+        last_event_at: when the latest event was received (`Camera.last_event_at`).
+        now: the reference time.
+        thresholds: see `StatusThresholds`.
+
+    Example: a heartbeat 20 s ago reporting fps 9.5 and frames advancing, no events pending → online;
+    the same 90 s ago (threshold 60 s) → offline.
+    """
+    if last_heartbeat_at is None or (now - last_heartbeat_at).total_seconds() > thresholds.offline_after_s:
+        return CameraStatus.OFFLINE
+    if latest is None:
+        return CameraStatus.ONLINE
+    if stale_reason(latest, previous, last_event_at, now, thresholds.events_stalled_after_s):
+        return CameraStatus.STALE
+    return CameraStatus.ONLINE

@@ -1,0 +1,143 @@
+"""Every admin route, found in the application's route table: 401 without credentials, 403 for an owner,
+2xx for a superadmin, and 422 naming the field for bad input. A route added later without an example in
+`route_examples.py` fails here, so the table cannot fall behind."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth import service as auth
+from backend.auth.deps import get_current_admin
+from backend.config import Settings
+from backend.main import create_app
+from backend.models import Role
+from tests.admin.route_examples import ADMIN_ROUTE_EXAMPLES, fill
+from tests.factories import (
+    add_member,
+    make_camera,
+    make_counting_line,
+    make_heartbeat,
+    make_org,
+    make_snapshot,
+    make_store,
+    make_user,
+    make_zone,
+)
+
+
+def _calls(dependant: Dependant) -> set[Any]:
+    found = {dependant.call}
+    for sub in dependant.dependencies:
+        found |= _calls(sub)
+    return found
+
+
+def _effective_routes(app: FastAPI) -> list[Any]:
+    # Recent FastAPI keeps included routers as nodes; this walks them with their inherited dependencies.
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:
+        return [r for r in app.routes if isinstance(r, APIRoute)]
+    return [r for r in iter_route_contexts(app.routes) if getattr(r, "dependant", None) is not None]
+
+
+def admin_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path) of every route under /admin."""
+    routes = set()
+    for route in _effective_routes(app):
+        if route.path.startswith("/admin"):
+            routes.update((method, route.path) for method in route.methods)
+    return sorted(routes)
+
+
+ROUTES = admin_routes(create_app())
+
+
+def test_every_admin_route_has_an_example_and_no_example_is_stale() -> None:
+    assert len(ROUTES) >= 30
+    assert set(ROUTES) == set(ADMIN_ROUTE_EXAMPLES), (
+        f"missing: {sorted(set(ROUTES) - set(ADMIN_ROUTE_EXAMPLES))}, "
+        f"stale: {sorted(set(ADMIN_ROUTE_EXAMPLES) - set(ROUTES))}"
+    )
+
+
+def test_every_admin_route_depends_on_the_admin_check() -> None:
+    for route in _effective_routes(create_app()):
+        if route.path.startswith("/admin"):
+            assert get_current_admin in _calls(route.dependant), route.path
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+async def test_admin_route_refuses_anonymous_and_owners(
+    method: str, path: str, client: httpx.AsyncClient, owner_headers: dict[str, str]
+) -> None:
+    url = fill(path, {name: str(uuid.uuid4()) for name in ("org_id", "store_id", "camera_id", "zone_id")})
+    url = fill(url, {"invite_id": str(uuid.uuid4()), "user_id": str(uuid.uuid4())})
+    anonymous = await client.request(method, url)
+    assert anonymous.status_code == 401, anonymous.text
+    assert anonymous.json()["error"]["code"] == "not_authenticated"
+    owner = await client.request(method, url, headers=owner_headers)
+    assert owner.status_code == 403, owner.text
+    assert owner.json()["error"]["code"] == "forbidden"
+
+
+@pytest.fixture
+async def world(session: AsyncSession, settings: Settings) -> dict[str, str]:
+    """An organization with a member and a pending invite, a store, and a calibrated, reporting camera."""
+    org = await make_org(session, "World org")
+    store = await make_store(session, org, name="World store")
+    camera = (await make_camera(session, settings, store, name="World door")).camera
+    await make_counting_line(session, camera)
+    zone = await make_zone(session, camera)
+    await make_snapshot(session, camera)
+    await make_heartbeat(session, camera)
+    member = await make_user(session)
+    await add_member(session, org, member, Role.OWNER)
+    issued = await auth.create_invite(session, settings, org.id, "pending@example.com", Role.OWNER, None)
+    return {
+        "org_id": str(org.id),
+        "store_id": str(store.id),
+        "camera_id": str(camera.id),
+        "zone_id": str(zone.id),
+        "user_id": str(member.id),
+        "invite_id": str(issued.invite.id),
+    }
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+async def test_admin_route_serves_admins_and_names_the_bad_field(
+    method: str,
+    path: str,
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    world: dict[str, str],
+) -> None:
+    example = ADMIN_ROUTE_EXAMPLES[(method, path)]
+    ok = await client.request(
+        method,
+        fill(path, world),
+        headers=admin_headers,
+        json=fill(example.json, world),
+        params=fill(example.params, world),
+    )
+    assert ok.status_code == example.status, ok.text
+
+    bad = await client.request(
+        method,
+        fill(example.bad_path or path, world),
+        headers=admin_headers,
+        json=fill(example.bad_json if example.bad_json is not None else example.json, world),
+        params=fill(example.bad_params, world),
+    )
+    assert bad.status_code == 422, bad.text
+    body = bad.json()
+    assert body["error"]["code"] == "validation_error"
+    assert example.bad_field in [f["field"] for f in body["error"]["fields"]], body
