@@ -15,6 +15,7 @@ from backend.auth.endpoints import public_router as auth_router
 from backend.health import router as health_router
 from backend.ingest.endpoints import router as ingest_router
 from backend.metrics import router as metrics_router
+from backend.pos.endpoints import router as pos_router
 from backend.stores.endpoints import router as stores_router
 
 
@@ -23,7 +24,7 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(auth_router)
-    for owner_router in (me_router, stores_router, analytics_router):
+    for owner_router in (me_router, stores_router, analytics_router, pos_router):
         app.include_router(owner_router, dependencies=[Depends(get_current_user)])
     app.include_router(ingest_router, prefix="/worker", dependencies=[Depends(get_current_camera)])
     app.include_router(admin_router, prefix="/admin", dependencies=[Depends(get_current_admin)])

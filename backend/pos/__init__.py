@@ -1,0 +1,1 @@
+"""Point-of-sale transactions sent by a store's POS system (feeds the conversion rate)."""

@@ -1,0 +1,72 @@
+"""`POST /stores/{store_id}/transactions` (JSON batch) and `/transactions/csv` (CSV upload), owners only."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.datastructures import UploadFile
+
+from backend.auth.deps import CurrentUser
+from backend.deps import SessionDep
+from backend.errors import PayloadTooLarge, ValidationFailed
+from backend.pos import service
+from backend.pos.schemas import IngestResult, TransactionBatch
+
+router = APIRouter(tags=["pos"])
+
+MAX_CSV_BYTES = 5 * 1024 * 1024
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Viewers cannot write"},
+    404: {"description": "No such store for this user"},
+}
+
+
+@router.post("/stores/{store_id}/transactions", responses=_RESPONSES)
+async def post_transactions(
+    store_id: uuid.UUID, body: TransactionBatch, principal: CurrentUser, session: SessionDep
+) -> IngestResult:
+    """Store a batch of POS transactions, idempotent by `external_id`; `rejected[].index` is 0-based."""
+    return await service.ingest(session, principal, store_id, enumerate(body.transactions))
+
+
+@router.post(
+    "/stores/{store_id}/transactions/csv",
+    responses=_RESPONSES,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+            }
+        }
+    },
+)
+async def post_transactions_csv(
+    store_id: uuid.UUID, request: Request, principal: CurrentUser, session: SessionDep
+) -> IngestResult:
+    """Upload a CSV (`external_id,ts,amount,currency`) as a `text/csv` body or a multipart `file` field.
+
+    Valid rows are stored; each invalid one is listed in `rejected` with its line number and reason.
+    """
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form(max_files=1)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ValidationFailed.for_field("body.file", "a CSV file is required")
+        raw = await upload.read(MAX_CSV_BYTES + 1)
+    else:
+        raw = await request.body()
+    if len(raw) > MAX_CSV_BYTES:
+        raise PayloadTooLarge("The CSV must be at most 5 MB.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed.for_field("body.csv", "must be UTF-8 text") from exc
+    return await service.ingest_csv(session, principal, store_id, text)
