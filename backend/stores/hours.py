@@ -4,6 +4,8 @@ Pure code, shared by the admin API (validation on write) and analytics (is the s
 Format: `{"mon": [["09:00", "18:00"], ["19:00", "02:00"]], ...}` with keys `mon` … `sun`; a missing day
 is closed. An interval whose close is not after its open runs past midnight into the next day, so
 `["22:00", "02:00"]` is four hours and `["00:00", "00:00"]` (open == close) is a full 24 hours.
+`"24:00"` is accepted as a close only (`["18:00", "24:00"]` ends at midnight, not overnight), as
+analytics reads it too.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ class OpeningHoursError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Interval:
-    """One opening interval, store-local; `open_min`/`close_min` are minutes after midnight (0..1439).
+    """One opening interval, store-local; `open_min` (0..1439) and `close_min` (0..1440) are minutes after
+    midnight.
 
     `overnight` is True when the interval ends on the next day (close <= open).
     """
@@ -54,17 +57,21 @@ class Interval:
 
     @property
     def closes(self) -> time:
-        """Closing time of day (on the next day when `overnight`)."""
-        return time(self.close_min // 60, self.close_min % 60)
+        """Closing time of day (on the next day when `overnight`; 00:00 for a 24:00 close)."""
+        minute = self.close_min % _MINUTES_PER_DAY
+        return time(minute // 60, minute % 60)
 
 
 # Weekday name → its intervals in opening order.
 OpeningHours = dict[str, tuple[Interval, ...]]
 
 
-def _minutes(value: Any, path: str) -> int:
+def _minutes(value: Any, path: str, *, is_close: bool) -> int:
+    if is_close and value == "24:00":
+        return _MINUTES_PER_DAY
     if not isinstance(value, str) or not (match := _HHMM.match(value)):
-        raise OpeningHoursError(path, f'expected "HH:MM" (00:00 to 23:59), got {value!r}')
+        allowed = "00:00 to 23:59, or 24:00 as a close" if is_close else "00:00 to 23:59"
+        raise OpeningHoursError(path, f'expected "HH:MM" ({allowed}), got {value!r}')
     return int(match.group(1)) * 60 + int(match.group(2))
 
 
@@ -98,7 +105,9 @@ def parse_opening_hours(raw: Any) -> OpeningHours:
             path = f"{day}.{index}"
             if not isinstance(pair, list | tuple) or len(pair) != 2:
                 raise OpeningHoursError(path, 'expected a pair ["HH:MM", "HH:MM"]')
-            interval = Interval(_minutes(pair[0], path), _minutes(pair[1], path))
+            interval = Interval(
+                _minutes(pair[0], path, is_close=False), _minutes(pair[1], path, is_close=True)
+            )
             if parsed:
                 previous = parsed[-1]
                 if previous.overnight:

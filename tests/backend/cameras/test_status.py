@@ -1,0 +1,65 @@
+"""Camera status (backend/cameras/status.py): a table of heartbeat situations and the status each gives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from backend.cameras.status import CameraStatus, HeartbeatSample, StatusThresholds, camera_status, stale_reason
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+LIMITS = StatusThresholds(offline_after_s=60, events_stalled_after_s=300)
+
+
+def beat(
+    age_s: float,
+    *,
+    fps: float = 9.5,
+    frames: int = 6000,
+    uptime: float = 630.0,
+    stream: str = "ok",
+    outbox: int = 0,
+) -> HeartbeatSample:
+    return HeartbeatSample(NOW - timedelta(seconds=age_s), fps, frames, uptime, stream, outbox)
+
+
+PREVIOUS = beat(40, frames=5715, uptime=600.0)  # 30 s before the latest, 285 frames earlier
+
+
+@pytest.mark.parametrize(
+    ("last_age_s", "latest", "previous", "event_age_s", "expected", "reason"),
+    [
+        (None, None, None, None, CameraStatus.OFFLINE, None),  # never heard from
+        (10, beat(10), PREVIOUS, 5, CameraStatus.ONLINE, None),
+        (60, beat(60), PREVIOUS, 5, CameraStatus.ONLINE, None),  # exactly at the threshold
+        (61, beat(61), PREVIOUS, 5, CameraStatus.OFFLINE, None),
+        (10, None, None, None, CameraStatus.ONLINE, None),  # heartbeat time known, content pruned
+        (10, beat(10, stream="reconnecting"), PREVIOUS, 5, CameraStatus.STALE, "stream_reconnecting"),
+        (10, beat(10, stream="failed"), PREVIOUS, 5, CameraStatus.STALE, "stream_failed"),
+        (10, beat(10, fps=0.0), PREVIOUS, 5, CameraStatus.STALE, "no_frames"),
+        (10, beat(10, frames=5715), PREVIOUS, 5, CameraStatus.STALE, "frames_not_advancing"),
+        # A restart resets frames_read: uptime went down, so it is not a stall.
+        (10, beat(10, frames=100, uptime=12.0), PREVIOUS, 5, CameraStatus.ONLINE, None),
+        (10, beat(10), None, 5, CameraStatus.ONLINE, None),  # first heartbeat: nothing to compare
+        # Events pending in the outbox, none arrived for 301 s (> 300): stalled.
+        (10, beat(10, outbox=42), PREVIOUS, 301, CameraStatus.STALE, "events_stalled"),
+        (10, beat(10, outbox=42), PREVIOUS, 299, CameraStatus.ONLINE, None),
+        (10, beat(10, outbox=42), PREVIOUS, None, CameraStatus.STALE, "events_stalled"),
+        # No events for hours but nothing pending: a quiet store, not a stale camera.
+        (10, beat(10, outbox=0), PREVIOUS, 7200, CameraStatus.ONLINE, None),
+    ],
+)
+def test_camera_status(
+    last_age_s: float | None,
+    latest: HeartbeatSample | None,
+    previous: HeartbeatSample | None,
+    event_age_s: float | None,
+    expected: CameraStatus,
+    reason: str | None,
+) -> None:
+    last_at = None if last_age_s is None else NOW - timedelta(seconds=last_age_s)
+    event_at = None if event_age_s is None else NOW - timedelta(seconds=event_age_s)
+    assert camera_status(last_at, latest, previous, event_at, NOW, LIMITS) is expected
+    if latest is not None and expected is not CameraStatus.OFFLINE:
+        assert stale_reason(latest, previous, event_at, NOW, LIMITS.events_stalled_after_s) == reason
