@@ -33,7 +33,9 @@ class Example:
 
 ADMIN_ROUTE_EXAMPLES: dict[tuple[str, str], Example] = {
     # organizations
-    ("POST", "/admin/organizations"): Example(201, "body.name", json={"name": "Acme"}, bad_json={"name": " "}),
+    ("POST", "/admin/organizations"): Example(
+        201, "body.name", json={"name": "Acme"}, bad_json={"name": " "}
+    ),
     ("GET", "/admin/organizations"): Example(200, "query.sort", bad_params={"sort": "password"}),
     ("GET", "/admin/organizations/{org_id}"): Example(200, "path.org_id", bad_path="/admin/organizations/x"),
     ("PATCH", "/admin/organizations/{org_id}"): Example(
@@ -47,9 +49,14 @@ ADMIN_ROUTE_EXAMPLES: dict[tuple[str, str], Example] = {
     ),
     # members and invites
     ("POST", "/admin/organizations/{org_id}/invites"): Example(
-        201, "body.email", json={"email": "new.owner@example.com", "role": "owner"}, bad_json={"email": "nope"}
+        201,
+        "body.email",
+        json={"email": "new.owner@example.com", "role": "owner"},
+        bad_json={"email": "nope"},
     ),
-    ("GET", "/admin/organizations/{org_id}/invites"): Example(200, "query.state", bad_params={"state": "old"}),
+    ("GET", "/admin/organizations/{org_id}/invites"): Example(
+        200, "query.state", bad_params={"state": "old"}
+    ),
     ("DELETE", "/admin/organizations/{org_id}/invites/{invite_id}"): Example(
         204, "path.invite_id", bad_path="/admin/organizations/{org_id}/invites/" + BAD_ID
     ),
@@ -65,7 +72,12 @@ ADMIN_ROUTE_EXAMPLES: dict[tuple[str, str], Example] = {
         201,
         "body.timezone",
         json={"org_id": "{org_id}", "name": "High St", "timezone": "Europe/Paris", "opening_hours": HOURS},
-        bad_json={"org_id": "{org_id}", "name": "High St", "timezone": "Mars/Olympus", "opening_hours": HOURS},
+        bad_json={
+            "org_id": "{org_id}",
+            "name": "High St",
+            "timezone": "Mars/Olympus",
+            "opening_hours": HOURS,
+        },
     ),
     ("GET", "/admin/stores"): Example(200, "query.org_id", bad_params={"org_id": BAD_ID}),
     ("GET", "/admin/stores/{store_id}"): Example(200, "path.store_id", bad_path=f"/admin/stores/{BAD_ID}"),
@@ -90,7 +102,9 @@ ADMIN_ROUTE_EXAMPLES: dict[tuple[str, str], Example] = {
     ),
     ("GET", "/admin/cameras"): Example(200, "query.status", bad_params={"status": "sleepy"}),
     ("GET", "/admin/cameras/health"): Example(200, "query.offset", bad_params={"offset": -1}),
-    ("GET", "/admin/cameras/{camera_id}"): Example(200, "path.camera_id", bad_path=f"/admin/cameras/{BAD_ID}"),
+    ("GET", "/admin/cameras/{camera_id}"): Example(
+        200, "path.camera_id", bad_path=f"/admin/cameras/{BAD_ID}"
+    ),
     ("PATCH", "/admin/cameras/{camera_id}"): Example(
         200, "body.conf", json={"is_counting_line": False}, bad_json={"conf": 1.5}
     ),
