@@ -60,7 +60,7 @@ async def add_heartbeats(
     every_s: int = 60,
     status: StreamStatus = StreamStatus.OK,
 ) -> None:
-    """Heartbeats of `camera` every `every_s` seconds in `[start, end)` (60 s: exactly enough for coverage)."""
+    """Heartbeats of `camera` every `every_s` seconds in `[start, end)` (60 s: just enough to cover)."""
     rows = []
     ts = start
     while ts < end:

@@ -1,4 +1,4 @@
-"""GET /stores/{id}/dashboard with hand-computed figures (Little's law, clamping, coverage, overnight hours)."""
+"""GET /stores/{id}/dashboard, hand-computed: Little's law, clamping, coverage, overnight hours."""
 
 from __future__ import annotations
 
@@ -32,11 +32,31 @@ async def test_day_figures_against_the_previous_day(
     # 13 January: 2 in at 10:00, 2 out at 11:00.
     await crossings(session, cam, utc(2026, 1, 13, 10, 1), IN, 2)
     await crossings(session, cam, utc(2026, 1, 13, 11, 1), OUT, 2)
-    for ext, ts in (("a", utc(2026, 1, 14, 10, 20)), ("b", utc(2026, 1, 14, 12, 40)), ("c", utc(2026, 1, 14, 13))):
-        session.add(PosTransaction(org_id=store.org_id, store_id=store.id, external_id=ext, ts=ts,
-                                   amount=Decimal("9.99"), currency="GBP"))
-    session.add(PosTransaction(org_id=store.org_id, store_id=store.id, external_id="d", ts=utc(2026, 1, 13, 10, 30),
-                               amount=Decimal("5.00"), currency="GBP"))
+    for ext, ts in (
+        ("a", utc(2026, 1, 14, 10, 20)),
+        ("b", utc(2026, 1, 14, 12, 40)),
+        ("c", utc(2026, 1, 14, 13)),
+    ):
+        session.add(
+            PosTransaction(
+                org_id=store.org_id,
+                store_id=store.id,
+                external_id=ext,
+                ts=ts,
+                amount=Decimal("9.99"),
+                currency="GBP",
+            )
+        )
+    session.add(
+        PosTransaction(
+            org_id=store.org_id,
+            store_id=store.id,
+            external_id="d",
+            ts=utc(2026, 1, 13, 10, 30),
+            amount=Decimal("5.00"),
+            currency="GBP",
+        )
+    )
     await session.flush()
 
     response = await client.get(
@@ -44,10 +64,12 @@ async def test_day_figures_against_the_previous_day(
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["period"]["start"] == "2026-01-14T00:00:00Z" or body["period"]["start"].startswith("2026-01-14T00:00:00")
+    assert body["period"]["start"] == "2026-01-14T00:00:00Z" or body["period"]["start"].startswith(
+        "2026-01-14T00:00:00"
+    )
     assert body["footfall"] == {"value": 6, "previous": 2, "delta": 4, "change_pct": 200.0}
     assert body["exits"]["value"] == 6
-    # ∫occupancy = 1800+3600+3150+2700+1800+2700+1800+8100+1350 = 27000 person-seconds over 43200 open seconds.
+    # ∫occupancy = 1800+3600+3150+2700+1800+2700+1800+8100+1350 = 27000 person-s over 43200 open s.
     assert body["avg_occupancy"]["value"] == 0.62  # 0.625 rounded half-to-even
     assert body["avg_occupancy"]["previous"] == 0.17  # 7200 / 43200
     # Little's law: 27000 person-seconds / 6 entries; previous 7200 / 2.
@@ -70,7 +92,9 @@ async def test_outage_lowers_coverage(
     await add_heartbeats(session, cam, utc(2026, 1, 14, 14), utc(2026, 1, 14, 22))
     await crossings(session, cam, utc(2026, 1, 14, 10), IN, 3)
     body = (
-        await client.get(f"/stores/{store.id}/dashboard", params={"date": "2026-01-14"}, headers=owner.headers)
+        await client.get(
+            f"/stores/{store.id}/dashboard", params={"date": "2026-01-14"}, headers=owner.headers
+        )
     ).json()
     assert body["coverage"]["value"] == round(11 / 12, 4)
     assert body["coverage"]["previous"] == 0.0  # open hours, nobody reported
@@ -89,7 +113,9 @@ async def test_occupancy_clamps_at_zero_when_outs_come_first(
     await crossings(session, cam, utc(2026, 1, 14, 10, 16), IN, 25)
     await crossings(session, cam, utc(2026, 1, 14, 11, 1), OUT, 5)
     body = (
-        await client.get(f"/stores/{store.id}/dashboard", params={"date": "2026-01-14"}, headers=owner.headers)
+        await client.get(
+            f"/stores/{store.id}/dashboard", params={"date": "2026-01-14"}, headers=owner.headers
+        )
     ).json()
     # Without the clamp the 10:15 slot would end at 23, not 25.
     assert body["peak_occupancy"]["value"] == 25
@@ -110,7 +136,9 @@ async def test_overnight_interval_carries_occupancy_past_midnight(
     await crossings(session, cam, utc(2026, 1, 16, 23, 1), IN, 3)  # Friday night
     await crossings(session, cam, utc(2026, 1, 17, 1, 1), OUT, 3)  # Saturday 01:00
     body = (
-        await client.get(f"/stores/{store.id}/dashboard", params={"date": "2026-01-17"}, headers=owner.headers)
+        await client.get(
+            f"/stores/{store.id}/dashboard", params={"date": "2026-01-17"}, headers=owner.headers
+        )
     ).json()
     # Saturday's open hours are 00:00-02:00 (Friday's interval); the 3 guests are still inside at midnight.
     # ∫ = 4 slots * 3 * 900 + (3+0)/2 * 900 = 12150 person-seconds over 7200 open seconds.
@@ -126,7 +154,9 @@ async def test_empty_store_is_null_not_zero_and_quiet_store_is_zero(
 ) -> None:
     empty = await make_store(session, owner.org)
     body = (
-        await client.get(f"/stores/{empty.id}/dashboard", params={"date": "2026-01-14"}, headers=owner.headers)
+        await client.get(
+            f"/stores/{empty.id}/dashboard", params={"date": "2026-01-14"}, headers=owner.headers
+        )
     ).json()
     for name in ("footfall", "exits", "avg_occupancy", "peak_occupancy", "avg_dwell_s", "conversion_rate"):
         assert body[name]["value"] is None, name
@@ -137,7 +167,9 @@ async def test_empty_store_is_null_not_zero_and_quiet_store_is_zero(
     cam = (await make_camera(session, settings, quiet)).camera
     await add_heartbeats(session, cam, utc(2026, 1, 14, 9), utc(2026, 1, 14, 21))
     body = (
-        await client.get(f"/stores/{quiet.id}/dashboard", params={"date": "2026-01-14"}, headers=owner.headers)
+        await client.get(
+            f"/stores/{quiet.id}/dashboard", params={"date": "2026-01-14"}, headers=owner.headers
+        )
     ).json()
     assert body["footfall"]["value"] == 0
     assert body["avg_occupancy"]["value"] == 0.0
@@ -157,14 +189,18 @@ async def test_week_and_month_periods_and_bad_period(
     await crossings(session, cam, utc(2026, 1, 19, 10), IN, 4)  # next Monday
     week = (
         await client.get(
-            f"/stores/{store.id}/dashboard", params={"period": "week", "date": "2026-01-14"}, headers=owner.headers
+            f"/stores/{store.id}/dashboard",
+            params={"period": "week", "date": "2026-01-14"},
+            headers=owner.headers,
         )
     ).json()
     assert (week["period"]["first_day"], week["period"]["last_day"]) == ("2026-01-12", "2026-01-18")
     assert week["footfall"]["value"] == 3
     month = (
         await client.get(
-            f"/stores/{store.id}/dashboard", params={"period": "month", "date": "2026-01-31"}, headers=owner.headers
+            f"/stores/{store.id}/dashboard",
+            params={"period": "month", "date": "2026-01-31"},
+            headers=owner.headers,
         )
     ).json()
     assert month["footfall"]["value"] == 7

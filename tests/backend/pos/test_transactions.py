@@ -1,0 +1,97 @@
+"""POST /stores/{id}/transactions and /transactions/csv: idempotent, per-row errors, owners only."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.models import PosTransaction, Role
+from tests.factories import add_member, login, make_org, make_store, make_user
+
+
+async def _owner_and_store(
+    client: httpx.AsyncClient, session: AsyncSession, role: Role = Role.OWNER
+) -> tuple:
+    org = await make_org(session)
+    user = await make_user(session)
+    await add_member(session, org, user, role)
+    return await login(client, user.email), await make_store(session, org)
+
+
+def _tx(ext: str, ts: str = "2026-11-20T10:00:00+01:00", amount: str = "12.50") -> dict[str, str]:
+    return {"external_id": ext, "ts": ts, "amount": amount, "currency": "EUR"}
+
+
+async def test_batch_is_idempotent_by_external_id(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    headers, store = await _owner_and_store(client, session)
+    url = f"/stores/{store.id}/transactions"
+    batch = {"transactions": [_tx("A"), _tx("B"), _tx("A"), _tx("F", ts="2099-01-01T00:00:00Z")]}
+    first = await client.post(url, json=batch, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json() == {
+        "accepted": 2,
+        "duplicates": 1,
+        "rejected": [{"index": 3, "reason": "ts is more than 300 s in the future"}],
+    }
+    again = await client.post(url, json={"transactions": [_tx("A"), _tx("B"), _tx("C")]}, headers=headers)
+    assert again.json() == {"accepted": 1, "duplicates": 2, "rejected": []}
+    stored = await session.scalar(
+        select(PosTransaction).where(PosTransaction.store_id == store.id, PosTransaction.external_id == "A")
+    )
+    assert stored is not None
+    assert stored.ts.isoformat() == "2026-11-20T09:00:00+00:00"
+    count = await session.scalar(select(func.count()).where(PosTransaction.store_id == store.id))
+    assert count == 3
+
+
+async def test_bad_body_names_the_field(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    headers, store = await _owner_and_store(client, session)
+    bad = {"transactions": [{**_tx("A"), "currency": "eur"}]}
+    response = await client.post(f"/stores/{store.id}/transactions", json=bad, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"][0]["field"] == "body.transactions.0.currency"
+    naive = {"transactions": [_tx("A", ts="2026-11-20T10:00:00")]}
+    response = await client.post(f"/stores/{store.id}/transactions", json=naive, headers=headers)
+    assert response.status_code == 422
+
+
+async def test_csv_upload_as_body_and_as_file(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    headers, store = await _owner_and_store(client, session)
+    url = f"/stores/{store.id}/transactions/csv"
+    text = (
+        "external_id,ts,amount,currency,till\n"
+        "R1,2026-11-20T10:00:00Z,3.10,EUR,1\n"
+        "R2,yesterday,3.10,EUR,1\n"
+        "R3,2026-11-20T10:05:00Z,-1,EUR,2\n"
+        "R1,2026-11-20T10:00:00Z,3.10,EUR,1\n"
+    )
+    response = await client.post(url, content=text, headers={**headers, "Content-Type": "text/csv"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["accepted"], body["duplicates"]) == (1, 1)
+    assert [r["index"] for r in body["rejected"]] == [3, 4]
+    assert body["rejected"][0]["reason"].startswith("ts:")
+    upload = await client.post(
+        url,
+        files={"file": ("pos.csv", "external_id,ts,amount,currency\nR9,2026-11-20T11:00:00Z,1,EUR\n")},
+        headers=headers,
+    )
+    assert upload.json() == {"accepted": 1, "duplicates": 0, "rejected": []}
+    missing = await client.post(url, content="id,ts\n", headers={**headers, "Content-Type": "text/csv"})
+    assert missing.status_code == 422
+    assert missing.json()["error"]["fields"][0]["field"] == "body.csv"
+
+
+async def test_viewers_cannot_write_and_other_tenants_get_404(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    viewer_headers, store = await _owner_and_store(client, session, Role.VIEWER)
+    body = {"transactions": [_tx("A")]}
+    assert (
+        await client.post(f"/stores/{store.id}/transactions", json=body, headers=viewer_headers)
+    ).status_code == 403
+    other_headers, _ = await _owner_and_store(client, session)
+    response = await client.post(f"/stores/{store.id}/transactions", json=body, headers=other_headers)
+    assert response.status_code == 404
+    assert (await client.post(f"/stores/{store.id}/transactions", json=body)).status_code == 401
