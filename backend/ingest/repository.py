@@ -121,6 +121,27 @@ async def insert_events(
     return result.rowcount
 
 
+async def start_writing(session: AsyncSession, camera: CameraPrincipal, now: datetime) -> None:
+    """Make the rest of the request's transaction a writer that waits its turn (SQLite only; a no-op on
+    PostgreSQL, whose row locks need nothing of the kind).
+
+    SQLite in WAL mode refuses at once (SQLITE_BUSY_SNAPSHOT, no busy wait) to upgrade a transaction that
+    has already read to a writer when another connection committed since its first read; authentication
+    has just read. So the read-only transaction is committed (it wrote nothing) and a new one starts with a
+    write (the camera's `last_seen_at`), which takes the write lock under the busy timeout and keeps it
+    until the request commits.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    await session.commit()
+    await session.execute(
+        update(Camera)
+        .where(Camera.org_id == camera.org_id, Camera.id == camera.camera_id)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def camera_zone_ids(session: AsyncSession, camera: CameraPrincipal) -> frozenset[uuid.UUID]:
     """Ids of the zones drawn on this camera."""
     rows = await session.scalars(

@@ -225,6 +225,7 @@ async def ingest_events(
         PayloadTooLarge: more events than `settings.ingest_max_events`.
     """
     events, rejected = parse_events(raw, settings.ingest_max_events)
+    await repository.start_writing(session, camera, now)
     needs_zones = any(event.get("zone_id") is not None for _, event in events)
     zone_ids = await repository.camera_zone_ids(session, camera) if needs_zones else frozenset()
     batch = screen_events(
@@ -262,6 +263,7 @@ async def record_heartbeat(
     `zone_counts` keeps only zones of this camera (another camera's zone id is dropped, not stored).
     History older than `settings.heartbeat_retention_days` is deleted for this camera on each heartbeat.
     """
+    await repository.start_writing(session, camera, now)
     zone_counts = None
     if body.zone_counts is not None:
         zone_ids = await repository.camera_zone_ids(session, camera) if body.zone_counts else frozenset()
@@ -400,6 +402,7 @@ async def store_snapshot(
     """
     captured_at = parse_captured_at(captured_at_header, now, settings.ingest_max_future_s)
     width, height = await asyncio.to_thread(jpeg_size, data)
+    await repository.start_writing(session, camera, now)
     snapshot = Snapshot(
         id=uuid.uuid4(),
         org_id=camera.org_id,
