@@ -87,7 +87,7 @@ class Uploader:
         self.outbox = outbox
         self.config = config or UploaderConfig()
         self.stats = UploaderStats()
-        self._rng = rng or random.Random()
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
         self._clock = clock
         self._batch_size = self.config.batch_size  # shrinks on 413, never grows back past the setting
         self._failures = 0  # consecutive failures, drives the backoff

@@ -1,7 +1,7 @@
 """Worker test fixtures: where ../shared lives, and a rule for tests that need its model or video.
 
-Those tests fail under CI (``CI=true``) when the files are missing, so a broken checkout cannot pass by skipping;
-elsewhere they are skipped.
+Those tests fail under CI (``CI=true``) when the files are missing, so a broken checkout cannot pass by
+skipping; elsewhere they are skipped.
 """
 
 from __future__ import annotations

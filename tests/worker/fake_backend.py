@@ -1,6 +1,6 @@
-"""A small real HTTP server on 127.0.0.1 that answers the worker protocol (docs/worker-protocol.md) and records
-what it received. Stands in for the backend in worker tests; deduplicates events on ``event_id`` like the real one.
-"""
+"""A small real HTTP server on 127.0.0.1 that answers the worker protocol (docs/worker-protocol.md) and
+records what it received. Stands in for the backend in worker tests; deduplicates events on ``event_id`` like
+the real one."""
 
 from __future__ import annotations
 
@@ -26,7 +26,12 @@ class FakeBackend:
         self.in_flight = 0
         self.heartbeats: list[dict[str, Any]] = []
         self.snapshots: list[tuple[bytes, str]] = []
-        self.config: dict[str, Any] = {"camera_id": "cam-1", "config_version": 1, "counting_line": None, "zones": []}
+        self.config: dict[str, Any] = {
+            "camera_id": "cam-1",
+            "config_version": 1,
+            "counting_line": None,
+            "zones": [],
+        }
         self.config_version = 1
         self._server: ThreadingHTTPServer | None = None
 
@@ -58,7 +63,7 @@ class FakeBackend:
                 data = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 return gzip.decompress(data) if self.headers.get("Content-Encoding") == "gzip" else data
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's spelling
+            def do_GET(self) -> None:
                 if self.headers.get("X-Worker-Key") != backend.key:
                     return self._reply(401, {"detail": "unknown key"})
                 with backend.lock:
@@ -68,7 +73,7 @@ class FakeBackend:
                     return self._reply(304)
                 return self._reply(200, config, {"ETag": etag})
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 if self.headers.get("X-Worker-Key") != backend.key:
                     return self._reply(401, {"detail": "unknown key"})
                 body = self._body()

@@ -22,7 +22,7 @@ def test_cross_sign_follows_the_protocol(p: Point, sign: int) -> None:
 def test_signed_distance_is_perpendicular_distance() -> None:
     assert signed_distance(Point(0, 0), Point(10, 0), Point(3, 4)) == pytest.approx(4.0)
     assert signed_distance(Point(0, 0), Point(0, 10), Point(3, 4)) == pytest.approx(-3.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="degenerate"):
         signed_distance(Point(1, 1), Point(1, 1), Point(0, 0))
 
 

@@ -1,8 +1,8 @@
 """Line counter rules, as tables of synthetic trajectories (no model, no video).
 
-The line runs from (0, 50) to (100, 50) in a 100 x 100 image; its "left" side is the upper half (y < 50), which
-is the inside of the store unless a case says otherwise. People are 40 px tall, so with the default 10 % of box
-height the hysteresis band is 4 px each side of the line.
+The line runs from (0, 50) to (100, 50) in a 100 x 100 image; its "left" side is the upper half (y < 50),
+which is the inside of the store unless a case says otherwise. People are 40 px tall, so with the default 10 %
+of box height the hysteresis band is 4 px each side of the line.
 """
 
 from __future__ import annotations
@@ -186,10 +186,10 @@ def test_diagonal_line_uses_perpendicular_distance() -> None:
     "kwargs", [{"min_hits": 0}, {"hysteresis_scale_frac": -0.1}, {"hysteresis_min": -1.0}]
 )
 def test_config_rejects_nonsense(kwargs: dict[str, float]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be >= "):
         LineCounterConfig(**kwargs)  # type: ignore[arg-type]
 
 
 def test_degenerate_line_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="degenerate"):
         LineCounter(Point(1, 1), Point(1, 1), "left")

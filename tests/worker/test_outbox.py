@@ -1,4 +1,4 @@
-"""SQLite outbox: FIFO order, durability across reopen, idempotent inserts, cap with a persistent drop count."""
+"""SQLite outbox: FIFO order, durability across reopen, idempotent inserts, capped with a drop count."""
 
 from __future__ import annotations
 

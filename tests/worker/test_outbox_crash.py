@@ -35,8 +35,12 @@ def backend() -> Iterator[tuple[FakeBackend, str]]:
 
 def drainer(outbox: Path, url: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    return subprocess.Popen([sys.executable, str(DRAINER), str(outbox), url, "test-key"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, str(DRAINER), str(outbox), url, "test-key"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_kill_9_mid_flush_then_restart_delivers_every_event_exactly_once(
@@ -45,14 +49,18 @@ def test_kill_9_mid_flush_then_restart_delivers_every_event_exactly_once(
     server, url = backend
     path = tmp_path / "outbox.sqlite3"
     outbox = Outbox(path)
-    events = [Event(type="IN" if i % 2 else "OUT", ts=datetime.now(UTC), tracker_id=i) for i in range(N_EVENTS)]
+    events = [
+        Event(type="IN" if i % 2 else "OUT", ts=datetime.now(UTC), tracker_id=i) for i in range(N_EVENTS)
+    ]
     outbox.put(events)
     outbox.close()
 
     first = drainer(path, url)
     with server.lock:
         # Kill once a third is stored *and* a batch is stored but not yet answered.
-        ok = server.lock.wait_for(lambda: len(server.stored) >= N_EVENTS // 3 and server.in_flight > 0, timeout=60)
+        ok = server.lock.wait_for(
+            lambda: len(server.stored) >= N_EVENTS // 3 and server.in_flight > 0, timeout=60
+        )
         assert ok, "the drainer made no progress"
         first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)

@@ -41,12 +41,25 @@ class ScriptedTracker:
 
 
 def make_worker(tmp_path: Path, url: str, frames: int, **settings: Any) -> Worker:
-    s = WorkerSettings(api_url=url, key="test-key", data_dir=tmp_path, min_hits=1, hysteresis_frame_frac=0.0,
-                       flush_interval_s=0.2, config_poll_interval_s=0.2, zone_min_dwell_s=0.0,
-                       zone_exit_grace_s=0.0, heartbeat_interval_s=0.2, **settings)
+    s = WorkerSettings(
+        api_url=url,
+        key="test-key",
+        data_dir=tmp_path,
+        min_hits=1,
+        hysteresis_frame_frac=0.0,
+        flush_interval_s=0.2,
+        config_poll_interval_s=0.2,
+        zone_min_dwell_s=0.0,
+        zone_exit_grace_s=0.0,
+        heartbeat_interval_s=0.2,
+        **settings,
+    )
     # A "file" played at 100 fps in real time: long enough to reconfigure while it runs, and it ends.
-    source = FrameSource("clip.mp4", SourceConfig(target_fps=None, realtime=True),
-                         opener=lambda _: FakeCapture(frames, fps=100.0))
+    source = FrameSource(
+        "clip.mp4",
+        SourceConfig(target_fps=None, realtime=True),
+        opener=lambda _: FakeCapture(frames, fps=100.0),
+    )
     return Worker(s, tracker=ScriptedTracker(), source=source)
 
 
@@ -68,7 +81,8 @@ def test_counts_reach_the_backend_and_config_changes_apply_live(tmp_path: Path, 
         deadline = time.monotonic() + 20
         while len(backend.stored) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert {e["type"] for e in backend.stored.values()} == {"IN"}  # walking down = into "right" (lower) half
+        # Walking down enters the lower half, which is "right" of the line (0,0.5)->(1,0.5).
+        assert {e["type"] for e in backend.stored.values()} == {"IN"}
         # Recalibrate: flip the in side, add a zone covering the lower half, ask for a snapshot.
         backend.set_config(
             counting_line={"x1": 0.0, "y1": 0.5, "x2": 1.0, "y2": 0.5, "in_side": "left"},
@@ -87,10 +101,12 @@ def test_counts_reach_the_backend_and_config_changes_apply_live(tmp_path: Path, 
     assert {"IN", "OUT", "ZONE_ENTER", "ZONE_EXIT"} <= types
     zone_events = [e for e in backend.stored.values() if e["type"] == "ZONE_EXIT"]
     assert all(e["zone_id"] == "z-1" and e["dwell_ms"] >= 0 for e in zone_events)
-    assert backend.heartbeats and backend.heartbeats[-1]["worker_version"]
+    assert backend.heartbeats
+    assert backend.heartbeats[-1]["worker_version"]
     assert backend.heartbeats[-1]["stream_status"] in {"ok", "reconnecting", "failed"}
     jpeg, captured_at = backend.snapshots[0]
-    assert jpeg[:2] == b"\xff\xd8" and captured_at.endswith("Z")
+    assert jpeg[:2] == b"\xff\xd8"
+    assert captured_at.endswith("Z")
 
 
 def test_backend_outage_keeps_events_on_disk_for_the_next_start(tmp_path: Path, backend: FakeBackend) -> None:
@@ -105,11 +121,14 @@ def test_backend_outage_keeps_events_on_disk_for_the_next_start(tmp_path: Path, 
 
 
 def test_session_layout_helpers() -> None:
-    assert parse_line("0.5, 0.2, 0.5, 0.9", "right") == CountingLineSpec(x1=0.5, y1=0.2, x2=0.5, y2=0.9,
-                                                                          in_side="right")
-    assert parse_zone("till:0,0;1,0;1,1", 1) == ZoneSpec(id="till", name="till", polygon=[(0, 0), (1, 0), (1, 1)])
+    assert parse_line("0.5, 0.2, 0.5, 0.9", "right") == CountingLineSpec(
+        x1=0.5, y1=0.2, x2=0.5, y2=0.9, in_side="right"
+    )
+    assert parse_zone("till:0,0;1,0;1,1", 1) == ZoneSpec(
+        id="till", name="till", polygon=[(0, 0), (1, 0), (1, 1)]
+    )
     for bad in ("1,2,3", "0,0,0,0"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"line|end points"):
             parse_line(bad, "left")
     session = CountingSession(ScriptedTracker(), None, [])
     assert session.zone_counts() == {}

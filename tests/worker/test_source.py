@@ -3,6 +3,7 @@ that end, fail to open, or stall without erroring (the watchdog)."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -19,13 +20,25 @@ CAP_PROP_FPS, CAP_PROP_FRAME_COUNT = 5, 7  # cv2 constants, without importing cv
 class FakeCapture:
     """Delivers ``frames`` tiny images, then ends, or (``stall=True``) blocks in read() until released."""
 
-    def __init__(self, frames: int, fps: float = 30.0, stall: bool = False, opened: bool = True,
-                 interval_s: float = 0.0) -> None:
-        self.frames, self.fps, self.stall, self.opened, self.interval_s = frames, fps, stall, opened, interval_s
+    def __init__(
+        self,
+        frames: int,
+        fps: float = 30.0,
+        stall: bool = False,
+        opened: bool = True,
+        interval_s: float = 0.0,
+    ) -> None:
+        self.frames, self.fps, self.stall, self.opened, self.interval_s = (
+            frames,
+            fps,
+            stall,
+            opened,
+            interval_s,
+        )
         self.pos = 0
         self.released = threading.Event()
 
-    def isOpened(self) -> bool:  # noqa: N802 - OpenCV's spelling
+    def isOpened(self) -> bool:
         return self.opened
 
     def _image(self) -> Any:
@@ -59,33 +72,51 @@ class FakeCapture:
 
 @pytest.mark.parametrize(
     ("source", "live"),
-    [("rtsp://cam/1", True), ("http://cam/mjpg", True), ("0", True), (2, True), ("video.mp4", False),
-     ("/data/cam.avi", False)],
+    [
+        ("rtsp://cam/1", True),
+        ("http://cam/mjpg", True),
+        ("0", True),
+        (2, True),
+        ("video.mp4", False),
+        ("/data/cam.avi", False),
+    ],
 )
 def test_live_sources_are_recognized(source: str | int, live: bool) -> None:
     assert is_live(source) is live
 
 
 def test_webcam_index_becomes_an_int() -> None:
-    assert parse_source(" 1 ") == 1 and parse_source("clip.mp4") == "clip.mp4"
+    assert parse_source(" 1 ") == 1
+    assert parse_source("clip.mp4") == "clip.mp4"
 
 
 @pytest.mark.parametrize(
     ("fps", "target", "kept"),
-    [(30.0, 10.0, list(range(0, 30, 3))), (10.0, 10.0, list(range(30))), (25.0, 10.0, [0, 3, 5, 8, 10, 13, 15,
-     18, 20, 23, 25, 28]), (30.0, None, list(range(30)))],
+    [
+        (30.0, 10.0, list(range(0, 30, 3))),
+        (10.0, 10.0, list(range(30))),
+        (25.0, 10.0, [0, 3, 5, 8, 10, 13, 15, 18, 20, 23, 25, 28]),
+        (30.0, None, list(range(30))),
+    ],
     ids=["30-to-10-every-third", "same-rate-keeps-all", "25-to-10-on-a-grid", "no-sampling"],
 )
-def test_file_frames_are_sampled_to_the_target_rate(fps: float, target: float | None, kept: list[int]) -> None:
+def test_file_frames_are_sampled_to_the_target_rate(
+    fps: float, target: float | None, kept: list[int]
+) -> None:
     frames = 30
     start = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
-    src = FrameSource("clip.mp4", SourceConfig(target_fps=target, file_start_time=start),
-                      opener=lambda s: FakeCapture(frames, fps=fps))
+    src = FrameSource(
+        "clip.mp4",
+        SourceConfig(target_fps=target, file_start_time=start),
+        opener=lambda s: FakeCapture(frames, fps=fps),
+    )
     out = list(src)
     assert [f.index for f in out] == kept
     assert out[1].ts - out[0].ts == timedelta(seconds=kept[1] / fps)
-    assert out[0].ts.tzinfo is not None and out[0].ts.utcoffset() == timedelta(0)
-    assert src.frames_read == frames and src.total_frames == frames
+    assert out[0].ts.tzinfo is not None
+    assert out[0].ts.utcoffset() == timedelta(0)
+    assert src.frames_read == frames
+    assert src.total_frames == frames
 
 
 def test_unreadable_file_raises() -> None:
@@ -127,7 +158,8 @@ def test_a_stalled_stream_is_detected_and_reopened() -> None:
     t0 = time.monotonic()
     frames = collect(src, 6)
     assert len(frames) == 6
-    assert len(captures) == 2 and src.reconnects == 1
+    assert len(captures) == 2
+    assert src.reconnects == 1
     assert "no frame for 0.3 s" in (src.last_error or "")
     assert time.monotonic() - t0 >= 0.3  # the watchdog waited for the stall timeout, no longer
     assert src.status == "ok"
@@ -152,10 +184,13 @@ def test_failing_opens_back_off_exponentially_and_report_failed() -> None:
 
     src._next_live_frame = spy  # type: ignore[method-assign]
     assert len(collect(src, 2)) == 2
-    gaps = [b - a for a, b in zip(attempts, attempts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(attempts)]
     assert len(attempts) == 5
-    assert gaps[0] >= 0.05 and gaps[1] >= 0.1 and gaps[2] >= 0.2  # 0.05, 0.1, 0.2, 0.4 s
-    assert "failed" in statuses and src.status == "ok"
+    assert gaps[0] >= 0.05
+    assert gaps[1] >= 0.1
+    assert gaps[2] >= 0.2  # 0.05, 0.1, 0.2, 0.4 s
+    assert "failed" in statuses
+    assert src.status == "ok"
 
 
 def test_a_stream_that_ends_is_reopened() -> None:
@@ -171,8 +206,9 @@ def test_a_stream_that_ends_is_reopened() -> None:
 
 
 def test_a_slow_consumer_gets_the_newest_frame_and_drops_are_counted() -> None:
-    src = FrameSource("rtsp://cam/1", SourceConfig(target_fps=None),
-                      opener=lambda s: FakeCapture(10_000, interval_s=0.002))
+    src = FrameSource(
+        "rtsp://cam/1", SourceConfig(target_fps=None), opener=lambda s: FakeCapture(10_000, interval_s=0.002)
+    )
     got: list[int] = []
     for frame in src:
         got.append(frame.index)

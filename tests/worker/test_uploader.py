@@ -66,7 +66,7 @@ def test_batches_are_capped_at_batch_size_oldest_first(tmp_path: Path) -> None:
         sizes.append(len(posted_ids(request)))
         return ok(request)
 
-    uploader, outbox, _ = make(tmp_path, handler, n=7, batch_size=3)
+    uploader, _outbox, _ = make(tmp_path, handler, n=7, batch_size=3)
     assert uploader.drain(timeout_s=5) is True
     assert sizes == [3, 3, 1]
 
@@ -80,7 +80,8 @@ def test_large_batches_are_gzipped(tmp_path: Path) -> None:
 
     uploader, outbox, _ = make(tmp_path, handler, n=100)
     uploader.send_once()
-    assert encodings == ["gzip"] and outbox.depth == 0
+    assert encodings == ["gzip"]
+    assert outbox.depth == 0
 
 
 @pytest.mark.parametrize(
@@ -110,10 +111,13 @@ def test_failures_keep_the_batch_and_a_retry_delivers_it(
 
     uploader, outbox, ids = make(tmp_path, handler)
     first = uploader.send_once()
-    assert first.failed and outbox.depth == 5 and first.error
+    assert first.failed
+    assert outbox.depth == 5
+    assert first.error
     assert uploader.next_delay(first) > 0
     second = uploader.send_once()
-    assert not second.failed and outbox.depth == 0
+    assert not second.failed
+    assert outbox.depth == 0
     assert calls == [ids, ids]  # same event ids on the retry: the backend deduplicates
 
 
@@ -128,7 +132,8 @@ def test_retry_after_is_honoured(
     headers = {"Retry-After": retry_after} if retry_after else {}
     uploader, outbox, _ = make(tmp_path, lambda r: httpx.Response(status, headers=headers))
     attempt = uploader.send_once()
-    assert attempt.failed and outbox.depth == 5
+    assert attempt.failed
+    assert outbox.depth == 5
     assert attempt.retry_in_s == expected
     delay = uploader.next_delay(attempt)
     if expected is None:
@@ -175,7 +180,8 @@ def test_a_4xx_naming_rejected_events_drops_those_and_retries_the_rest(tmp_path:
     first = uploader.send_once()
     assert (first.failed, first.rejected, outbox.depth) == (False, 2, 3)
     uploader.send_once()
-    assert calls[1] == [ids[1], ids[2], ids[4]] and outbox.depth == 0
+    assert calls[1] == [ids[1], ids[2], ids[4]]
+    assert outbox.depth == 0
 
 
 def test_413_halves_the_batch_until_it_fits(tmp_path: Path) -> None:
@@ -185,7 +191,7 @@ def test_413_halves_the_batch_until_it_fits(tmp_path: Path) -> None:
         sizes.append(len(posted_ids(request)))
         return httpx.Response(413) if sizes[-1] > 2 else ok(request)
 
-    uploader, outbox, _ = make(tmp_path, handler, n=8, batch_size=8)
+    uploader, _outbox, _ = make(tmp_path, handler, n=8, batch_size=8)
     assert uploader.drain(timeout_s=5)
     assert sizes == [8, 4, 2, 2, 2, 2]
 

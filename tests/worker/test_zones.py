@@ -1,4 +1,4 @@
-"""Zone presence rules as tables: minimum dwell before entering, exit grace, dwell time, lost tracks, counts."""
+"""Zone presence rules as tables: minimum dwell to enter, exit grace, dwell time, lost tracks, counts."""
 
 from __future__ import annotations
 
