@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from backend.cameras.status import CameraStatus, HeartbeatSample, StatusThresholds, camera_status, stale_reason
+from backend.cameras.status import (
+    CameraStatus,
+    HeartbeatSample,
+    StatusThresholds,
+    camera_status,
+    stale_reason,
+)
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 LIMITS = StatusThresholds(offline_after_s=60, events_stalled_after_s=300)

@@ -79,5 +79,7 @@ def test_spill_that_ends_when_the_next_day_opens_is_fine() -> None:
     ],
 )
 def test_is_open_at(local: datetime, expected: bool) -> None:
-    hours = parse_opening_hours({"fri": [["09:00", "13:00"], ["19:00", "02:00"]], "sat": [["10:00", "16:00"]]})
+    hours = parse_opening_hours(
+        {"fri": [["09:00", "13:00"], ["19:00", "02:00"]], "sat": [["10:00", "16:00"]]}
+    )
     assert is_open_at(hours, local) is expected
