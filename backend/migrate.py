@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.models.base import UTCDateTime
 
+
 def _project_root() -> Path:
     # A source checkout has migrations/ beside backend/; an installed package (the container image) runs
     # from a working directory that holds alembic.ini and migrations/.
