@@ -152,6 +152,32 @@ def run(
     log_format: LogFormatOpt = None,
     log_level: LogLevelOpt = None,
     progress: ProgressOpt = True,
+    replay_start: Annotated[
+        str | None,
+        typer.Option(
+            "--replay-start",
+            envvar=f"{ENV}REPLAY_START",
+            help="Files only: place the recording at this wall-clock start (ISO 8601 with offset), e.g. to "
+            "backfill yesterday's footage. Counting runs on the media clock; event times, dwell times and "
+            "heartbeats are mapped.",
+        ),
+    ] = None,
+    replay_speed: Annotated[
+        float | None,
+        typer.Option(
+            "--replay-speed",
+            envvar=f"{ENV}REPLAY_SPEED",
+            help="With --replay-start: wall seconds per media second. [default: 1]",
+        ),
+    ] = None,
+    journal: Annotated[
+        Path | None,
+        typer.Option(
+            "--journal",
+            envvar=f"{ENV}JOURNAL",
+            help="Append every event queued for upload to this JSON-lines file (for audits).",
+        ),
+    ] = None,
 ) -> None:
     """Count people in SOURCE and send the events to the backend, surviving crashes and outages.
 
@@ -176,6 +202,9 @@ def run(
         data_dir=data_dir,
         log_format=log_format,
         log_level=log_level,
+        replay_start=replay_start,
+        replay_speed=replay_speed,
+        journal=journal,
     )
     configure_logging(s.log_format, s.log_level)
     try:

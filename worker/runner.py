@@ -9,7 +9,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 import httpx
@@ -21,7 +21,7 @@ from worker.client import BackendClient, BackendError, make_http_client
 from worker.detector import PersonTracker, YoloPersonTracker
 from worker.outbox import Outbox
 from worker.pipeline import CountingSession
-from worker.schemas import Heartbeat, RemoteConfig
+from worker.schemas import Event, Heartbeat, RemoteConfig
 from worker.settings import WorkerSettings
 from worker.snapshot import SNAPSHOT_DETECTION_CONF, blur_regions, encode_jpeg
 from worker.source import Frame, FrameSource
@@ -71,6 +71,10 @@ class Worker:
         self._snapshot_wanted = threading.Event()
         self._snapshot_ready: tuple[bytes, datetime] | None = None
         self._config_cache = settings.data_dir / "config.json"
+        self.replay = settings.replay_clock()
+        self._observed_at: datetime | None = None
+        self._next_replay_heartbeat: datetime | None = None
+        self._journal = settings.journal.open("a", encoding="utf-8") if settings.journal else None
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -132,11 +136,12 @@ class Worker:
             if pending is not None:
                 self._apply_config(session, pending)
             result = session.process(frame)
+            self._observed_at = self.replay.at(frame.ts) if self.replay else frame.ts
             if result.events:
-                self.outbox.put(result.events)
+                events = self._queue(result.events)
                 if self.outbox.depth >= self.settings.batch_size:
                     self.uploader.wake.set()
-                for event in result.events:
+                for event in events:
                     log.info(
                         "event_queued",
                         type=event.type,
@@ -145,6 +150,8 @@ class Worker:
                         ts=event.model_dump(mode="json")["ts"],
                     )
             self._zone_counts = session.zone_counts()  # a fresh dict: the control thread reads it unlocked
+            if self.replay is not None:
+                self._replay_heartbeat(self._observed_at)
             if self._snapshot_wanted.is_set():
                 self._snapshot_wanted.clear()
                 self._take_snapshot(session, frame)
@@ -157,12 +164,33 @@ class Worker:
             if self.stop_event.is_set():
                 break
 
+    def _queue(self, events: list[Event]) -> list[Event]:
+        """Map events onto the replay clock (if any), write them to the outbox and the journal."""
+        if self.replay is not None:
+            events = [self.replay.event(e) for e in events]
+        self.outbox.put(events)
+        if self._journal is not None:
+            self._journal.writelines(e.model_dump_json() + "\n" for e in events)
+            self._journal.flush()
+        return events
+
+    def _replay_heartbeat(self, observed_at: datetime) -> None:
+        # A replay runs faster than the wall clock, so heartbeats follow the replay clock: one per
+        # heartbeat interval of replayed time, as a live camera would have sent them.
+        if self._next_replay_heartbeat is None:
+            self._next_replay_heartbeat = observed_at
+        if observed_at >= self._next_replay_heartbeat:
+            self._next_replay_heartbeat = observed_at + timedelta(seconds=self.settings.heartbeat_interval_s)
+            self._send_heartbeat()
+
     def _shutdown(self, exit_code: int, uploader: threading.Thread, control: threading.Thread) -> int:
         self.source.close()
         if self.session is not None:
             closing = self.session.close()
             if closing:
-                self.outbox.put(closing)
+                self._queue(closing)
+        if self._journal is not None:
+            self._journal.close()
         self.stop_event.set()
         self.uploader.wake.set()
         uploader.join()
@@ -216,6 +244,7 @@ class Worker:
             stream_status=self.source.status,
             last_error=self.last_error or self.source.last_error or self.uploader.stats.last_error,
             zone_counts=dict(self._zone_counts),
+            observed_at=self._observed_at,
         )
 
     def _send_heartbeat(self) -> None:

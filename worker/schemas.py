@@ -121,3 +121,6 @@ class Heartbeat(BaseModel):
     stream_status: StreamStatus
     last_error: str | None = None
     zone_counts: dict[str, int] = Field(default_factory=dict)
+    # Capture time (UTC) of the newest processed frame, on the replay clock when replaying a recording:
+    # the backend's data coverage follows it, so replayed footage is covered where it is placed.
+    observed_at: UtcDatetime | None = None

@@ -3,7 +3,7 @@ overridden by command-line options. Built once in the CLI and passed down (no mo
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from worker.detector import DEFAULT_TRACKER, DetectorConfig
 from worker.line_counter import LineCounterConfig
+from worker.replay import ReplayClock
 from worker.schemas import CountingLineSpec, ZoneSpec
 from worker.source import SourceConfig
 from worker.tracks import AnchorPoint
@@ -35,6 +36,17 @@ class WorkerSettings(BaseSettings):
     target_fps: float = Field(default=10.0, ge=0, description="Processing rate; 0 processes every frame")
     realtime: bool = Field(
         default=False, description="Read files at their own frame rate, not as fast as possible"
+    )
+    replay_start: datetime | None = Field(
+        default=None,
+        description="Files only: place the recording at this wall-clock start (ISO 8601 with offset); "
+        "see worker/replay.py",
+    )
+    replay_speed: float = Field(
+        default=1.0, gt=0, description="Files only, with replay_start: wall seconds per media second"
+    )
+    journal: Path | None = Field(
+        default=None, description="Append every event queued for upload to this JSON-lines file (audits)"
     )
     stall_timeout_s: float = Field(default=10.0, gt=0)
     reconnect_max_s: float = Field(default=60.0, gt=0)
@@ -96,9 +108,14 @@ class WorkerSettings(BaseSettings):
         return SourceConfig(
             target_fps=self.target_fps or None,
             realtime=self.realtime,
+            file_start_time=self.replay_start,
             stall_timeout_s=self.stall_timeout_s,
             reconnect_max_s=self.reconnect_max_s,
         )
+
+    def replay_clock(self) -> ReplayClock | None:
+        """The media→wall mapping when `replay_start` is set, else None (live time is wall time)."""
+        return ReplayClock(self.replay_start, self.replay_speed) if self.replay_start else None
 
     def counter_config(self, frame_height: int) -> LineCounterConfig:
         """Counter tuning in pixels for frames ``frame_height`` pixels tall."""

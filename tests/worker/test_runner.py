@@ -4,6 +4,8 @@ are blurred, and a stop request flushes the outbox."""
 
 from __future__ import annotations
 
+import itertools
+import json
 import threading
 import time
 from pathlib import Path
@@ -144,3 +146,42 @@ def test_snapshot_blurs_people(tmp_path: Path) -> None:
     assert np.array_equal(out[:, 110:], image[:, 110:])  # far from the box nothing changes
     assert out[40:80, 50:70].std() < image[40:80, 50:70].std() / 3  # and it is smooth, no detail left
     assert len(encode_jpeg(image, max_bytes=5_000)) <= 5_000
+
+
+def test_replay_maps_events_and_heartbeats_and_journals_them(tmp_path: Path, backend: FakeBackend) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    url = backend.start()
+    backend.set_config(counting_line={"x1": 0.0, "y1": 0.5, "x2": 1.0, "y2": 0.5, "in_side": "left"})
+    journal = tmp_path / "journal.jsonl"
+    s = WorkerSettings(
+        api_url=url,
+        key="test-key",
+        data_dir=tmp_path,
+        min_hits=1,
+        hysteresis_frame_frac=0.0,
+        flush_interval_s=0.2,
+        heartbeat_interval_s=60.0,
+        replay_start=start,
+        replay_speed=100.0,
+        journal=journal,
+    )
+    # 60 frames at 10 fps = 6 media seconds = 10 replayed minutes; three laps of the scripted walker.
+    source = FrameSource("clip.mp4", s.source_config(), opener=lambda _: FakeCapture(60, fps=10.0))
+    assert Worker(s, tracker=ScriptedTracker(), source=source).run() == 0
+
+    journaled = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert {e["event_id"] for e in journaled} == set(backend.stored)
+    assert len(journaled) == 3
+    for event in journaled:
+        media_offset = (datetime.fromisoformat(event["ts"]) - start) / 100
+        assert timedelta(0) <= media_offset <= timedelta(seconds=6)
+    # One heartbeat per replayed minute: observed_at runs on the replay clock, 0 .. 590 s after the start.
+    observed = [datetime.fromisoformat(h["observed_at"]) for h in backend.heartbeats if h.get("observed_at")]
+    replayed = sorted(t for t in observed if t >= start)
+    assert replayed[0] == start
+    assert replayed[-1] <= start + timedelta(seconds=590)
+    gaps = [b - a for a, b in itertools.pairwise(replayed)]
+    assert len(replayed) >= 9
+    assert all(gap <= timedelta(seconds=70) for gap in gaps if gap > timedelta(0))
