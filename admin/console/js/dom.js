@@ -1,0 +1,161 @@
+// Small DOM helpers: elements are built node by node (API data is always inserted as text), form
+// error display, formatting. No framework: the console is a handful of forms and tables.
+
+/**
+ * Build an element. `attrs` keys: `class`, `text`, `on<Event>` (listener), `dataset` (object), boolean
+ * attributes as true/false, everything else via setAttribute. Children: nodes, strings (as text), arrays,
+ * null/undefined/false (skipped).
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") el.className = value;
+    else if (key === "text") el.textContent = value;
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (value === true) el.setAttribute(key, "");
+    else el.setAttribute(key, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === undefined || child === null || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** An SVG element with attributes (no children handling beyond nodes). */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null) continue;
+    if (key === "class") el.setAttribute("class", value);
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else el.setAttribute(key, String(value));
+  }
+  for (const child of children) if (child) el.append(child);
+  return el;
+}
+
+let fieldIds = 0;
+
+/**
+ * A labelled form field: `<div class="field"><label>…</label><input>…<p class="field-error"></p></div>`.
+ * `field` is the API field path below `body.` that errors for this input name (e.g. `name`,
+ * `opening_hours.mon`); `control` is the input/select/textarea element (its id is set here).
+ */
+export function field(labelText, control, { field: apiField, hint } = {}) {
+  const id = control.id || `f${++fieldIds}`;
+  control.id = id;
+  const error = h("p", { class: "field-error", id: `${id}-error`, hidden: true });
+  const hintEl = hint ? h("p", { class: "hint", id: `${id}-hint`, text: hint }) : null;
+  const describedBy = [hintEl ? hintEl.id : null, error.id].filter(Boolean).join(" ");
+  control.setAttribute("aria-describedby", describedBy);
+  const wrapper = h(
+    "div",
+    { class: `field${control.type === "checkbox" ? " field-check" : ""}`, dataset: { field: apiField || control.name } },
+    control.type === "checkbox" ? [control, h("label", { for: id, text: labelText })] : [h("label", { for: id, text: labelText }), control],
+    hintEl,
+    error,
+  );
+  return wrapper;
+}
+
+/** Remove every error shown in `form` (field errors and the form-level message). */
+export function clearErrors(form) {
+  for (const el of form.querySelectorAll(".field-error")) {
+    el.hidden = true;
+    el.textContent = "";
+  }
+  for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+  const general = form.querySelector(".form-error");
+  if (general) {
+    general.hidden = true;
+    general.textContent = "";
+  }
+}
+
+/**
+ * Show an API error in `form`: each `{field: "body.x.y.0", message}` goes next to the field whose
+ * `data-field` is the longest prefix of `x.y.0`; anything unmatched goes to the form's `.form-error`.
+ * The first invalid control gets focus, so keyboard users land on it.
+ */
+export function showErrors(form, error) {
+  clearErrors(form);
+  const general = [];
+  let first = null;
+  const fields = error && error.fields && error.fields.length ? error.fields : [];
+  for (const item of fields) {
+    const path = String(item.field || "").replace(/^(body|query|path)\.?/, "");
+    const target = findField(form, path);
+    if (target) {
+      const out = target.querySelector(".field-error");
+      out.textContent = out.textContent ? `${out.textContent} ${item.message}` : item.message;
+      out.hidden = false;
+      const control = target.querySelector("input, select, textarea");
+      if (control) {
+        control.setAttribute("aria-invalid", "true");
+        first = first || control;
+      }
+    } else {
+      general.push(item.field ? `${item.field}: ${item.message}` : item.message);
+    }
+  }
+  if (!fields.length) general.push(error && error.message ? error.message : String(error));
+  const box = form.querySelector(".form-error");
+  if (box && general.length) {
+    box.textContent = general.join(" · ");
+    box.hidden = false;
+  }
+  if (first) first.focus();
+}
+
+function findField(form, path) {
+  const parts = path.split(".");
+  for (let n = parts.length; n > 0; n--) {
+    const key = parts.slice(0, n).join(".");
+    const match = [...form.querySelectorAll("[data-field]")].find((el) => el.dataset.field === key);
+    if (match) return match;
+  }
+  return null;
+}
+
+/** The form-level error box every form ends with. */
+export function formError() {
+  return h("p", { class: "form-error", role: "alert", hidden: true });
+}
+
+/** "2026-11-21 14:03" in the browser's local time, or "—". */
+export function when(iso) {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** A duration in seconds as "42 s", "3 min", "5 h", "2 d", or "—". */
+export function age(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} d`;
+}
+
+/** A status badge: online (green), stale (amber), offline (red). */
+export function statusBadge(status) {
+  return h("span", { class: `badge badge-${status}`, text: status });
+}
+
+/** Replace the contents of `el` with `children`. */
+export function replace(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+}
