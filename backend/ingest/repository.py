@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, delete, select, text, update
+from sqlalchemy import Engine, case, delete, event, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from backend.auth.principals import CameraPrincipal
 from backend.models import Camera, CameraHeartbeat, CountingLine, Event, Snapshot, Store, Zone
@@ -121,25 +123,49 @@ async def insert_events(
     return result.rowcount
 
 
+# One writer at a time per SQLite database in this process, handed over in arrival order. Left to SQLite,
+# waiting writers sleep and poll in its busy handler (up to 100 ms a try), which under concurrent batches
+# turns into second-long latency tails. Other processes still meet the busy timeout.
+_sqlite_writers: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
 async def start_writing(session: AsyncSession, camera: CameraPrincipal, now: datetime) -> None:
     """Make the rest of the request's transaction a writer that waits its turn (SQLite only; a no-op on
     PostgreSQL, whose row locks need nothing of the kind).
 
     SQLite in WAL mode refuses at once (SQLITE_BUSY_SNAPSHOT, no busy wait) to upgrade a transaction that
     has already read to a writer when another connection committed since its first read; authentication
-    has just read. So the read-only transaction is committed (it wrote nothing) and a new one starts with a
-    write (the camera's `last_seen_at`), which takes the write lock under the busy timeout and keeps it
-    until the request commits.
+    has just read. So the read-only transaction is committed (it wrote nothing), this process's writer lock
+    is awaited, and a new transaction starts with a write (the camera's `last_seen_at`), which takes
+    SQLite's write lock and keeps it until the request commits or rolls back, when the lock is passed on.
     """
-    if session.get_bind().dialect.name != "sqlite":
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
         return
     await session.commit()
-    await session.execute(
-        update(Camera)
-        .where(Camera.org_id == camera.org_id, Camera.id == camera.camera_id)
-        .values(last_seen_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    lock = _sqlite_writers.setdefault(bind.engine, asyncio.Lock())
+    await lock.acquire()
+    released = False
+
+    def release(_session: Session, transaction: SessionTransaction) -> None:
+        nonlocal released
+        if transaction.parent is None and not released:
+            released = True
+            lock.release()
+
+    event.listen(session.sync_session, "after_transaction_end", release)
+    try:
+        await session.execute(
+            update(Camera)
+            .where(Camera.org_id == camera.org_id, Camera.id == camera.camera_id)
+            .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    except BaseException:
+        if not session.in_transaction() and not released:  # no transaction whose end would release it
+            released = True
+            lock.release()
+        raise
 
 
 async def camera_zone_ids(session: AsyncSession, camera: CameraPrincipal) -> frozenset[uuid.UUID]:
