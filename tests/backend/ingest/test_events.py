@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import migrate
 from backend.config import Settings
+from backend.main import create_app
 from backend.models import Event, EventType, Store
 from tests.backend.ingest.helpers import event, stored_events, wire_ts
+from tests.conftest import settings_for
 from tests.factories import CameraWithKey, make_camera, make_org, make_store, make_zone
 
 
@@ -441,3 +446,29 @@ class TestBodyEncoding:
         error = response.json()["error"]
         assert error["code"] == "validation_error"
         assert error["fields"][0]["field"] == field
+
+
+async def test_concurrent_batches_on_a_sqlite_file_all_land(tmp_path: Path) -> None:
+    """Real concurrency on the embedded default (not the shared test transaction): every batch is stored.
+
+    Without care, SQLite answers a read-then-write transaction with SQLITE_BUSY_SNAPSHOT (503 here) as
+    soon as another request committed in between.
+    """
+    settings = settings_for(f"sqlite+aiosqlite:///{tmp_path / 'concurrent.db'}", tmp_path)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        await migrate.upgrade(app.state.engine)
+        async with app.state.sessionmaker() as session:
+            store = await make_store(session, await make_org(session))
+            cams = [await make_camera(session, settings, store) for _ in range(4)]
+            await session.commit()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            batches = [(cams[i % 4], [event() for _ in range(50)]) for i in range(16)]
+            responses = await asyncio.gather(*(post(client, cam, batch) for cam, batch in batches))
+            assert [r.status_code for r in responses] == [200] * 16
+            assert sum(r.json()["accepted"] for r in responses) == 800
+            again = await asyncio.gather(*(post(client, cam, batch) for cam, batch in batches[:4]))
+            assert [r.json()["duplicates"] for r in again] == [50] * 4
+        async with app.state.sessionmaker() as session:
+            assert sum([await stored_events(session, c.camera) for c in cams]) == 800
