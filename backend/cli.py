@@ -110,3 +110,7 @@ def _interactive() -> bool:
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The main job: the backend on the embedded default (SQLite in ./data, secrets generated, migrations
-# applied). The end-to-end demo (worker on the sample video, KPIs printed) builds on this.
+# The main job: installs what is needed, starts the backend on the embedded default (SQLite in
+# ./data/demo, secrets generated, migrations applied), provisions a demo store through the admin API, runs
+# the real worker on the sample video, prints the KPIs, and keeps the backend running until Ctrl-C.
+# Options go to `python -m demo` (see `--help`), e.g. `bash scripts/demo.sh --exit` for scripts.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 venv="$(bash scripts/bootstrap.sh)"
 export PATH="$venv/bin:$PATH"
-exec uvicorn backend.main:app --host "${STOREINTEL_HOST:-127.0.0.1}" --port "${STOREINTEL_PORT:-8000}"
+export STOREINTEL_SHARED_DIR="${STOREINTEL_SHARED_DIR:-$root/../shared}"
+export YOLO_CONFIG_DIR="${YOLO_CONFIG_DIR:-$root/data/ultralytics}"
+exec python -m demo "$@"
