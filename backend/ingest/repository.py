@@ -48,6 +48,9 @@ class EventColumns:
 _EVENTS = Event.metadata.tables[Event.__tablename__]
 
 # Scalars for what every row of the batch shares; arrays for the rest. The casts give asyncpg the types.
+# ORDER BY: two concurrent batches of one camera that share ids (a retry racing its original) would
+# otherwise each wait on a row the other inserted first, in opposite orders: a deadlock. In key order,
+# the later one simply waits for the earlier one to commit.
 _PG_INSERT_EVENTS = text(
     """
     INSERT INTO events (org_id, camera_id, store_id, received_at,
@@ -59,6 +62,7 @@ _PG_INSERT_EVENTS = text(
                 CAST(:tracker_ids AS integer[]), CAST(:zone_ids AS uuid[]), CAST(:dwell_ms AS integer[]),
                 CAST(:confidences AS float8[]))
          AS u(event_id, type, ts, tracker_id, zone_id, dwell_ms, confidence)
+    ORDER BY u.event_id
     ON CONFLICT DO NOTHING
     """
 )
