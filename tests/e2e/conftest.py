@@ -72,7 +72,7 @@ class Server:
         return httpx.Client(base_url=self.base_url, headers={"X-Worker-Key": worker_key}, timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The backend on a fresh SQLite database (auto-migrated at start-up) with one superadmin."""
     data_dir = tmp_path_factory.mktemp("console-e2e")
@@ -138,9 +138,10 @@ def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path)
     raise RuntimeError(f"the backend did not become ready in 60 s:\n{log_path.read_text()}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Debian chromium under Playwright (sync API)."""
+    """Headless Debian chromium under Playwright (sync API). Module-scoped: while the sync API is active
+    its event loop runs in this thread, so it must be stopped before other modules' asyncio tests run."""
     if not CHROMIUM.exists():
         missing_dependency(f"{CHROMIUM} is missing: run scripts/install-browser.sh")
     from playwright.sync_api import sync_playwright
