@@ -1,0 +1,616 @@
+"""Line-counting accuracy on real video against ground truth, side by side with Ultralytics and supervision.
+
+Ground truth: crossings derived from the MOT annotations of ../shared/media (the foot point of each annotated
+person stepping through the segment, worker/evaluation.py, as described in shared/README.md).
+
+Contenders, all with the same model file, image size, video, frames and lines (person class only):
+
+* **ours**: the production counting path, ``worker.pipeline.CountingSession`` with ``YoloPersonTracker``,
+  built exactly as ``worker.runner.Worker`` builds it from ``WorkerSettings`` (the ``STOREINTEL_WORKER_*``
+  variables apply, so a tuning can be tried without editing code). By default each line gets its own session
+  and a fresh tracker, like one worker per line; ``--quick`` runs the detector and tracker once and hands the
+  recorded tracks to one ``CountingSession`` per line (identical results: the tracker never sees the line).
+* **Ultralytics** ``solutions.ObjectCounter`` (one per line, as its API takes one region), with its defaults
+  except ``tracker="bytetrack.yaml"``: box-centre anchor, ``conf`` 0.25, each track counted at most once.
+* **supervision** ``LineZone`` fed by ``model.track(persist=True, tracker="bytetrack.yaml")`` →
+  ``Detections.from_ultralytics``: with its default triggering anchors (all four box corners must cross), and
+  with ``triggering_anchors=[BOTTOM_CENTER]`` (the foot point, what we count on) as a fairer variant.
+
+Direction mapping (checked on synthetic cases at start-up, see :func:`check_direction_conventions`):
+our ``IN`` means the track ends on the line's ``in_side`` (left/right of A→B with y pointing down,
+docs/worker-protocol.md). supervision's "in" is a move to the left of A→B, so it is our ``IN`` when
+``in_side`` is ``left``. ObjectCounter's "in" is a move to +x for lines steeper than 45° and to +y otherwise;
+it is our ``IN`` when that move goes towards ``in_side``.
+
+Scores per line and direction: the count of each contender, the absolute count error in % of the truth, and
+crossing-event precision, recall and F1 (a predicted crossing matches a true one of the same direction within
+``--tolerance-s``, 1 s). Target (issue 8): for ours, on every line, total count error ≤ 5 % and F1 ≥ 0.90.
+
+    python bench/counting_accuracy.py                 # default lines, all contenders (~15 min, 2 busy cores)
+    python bench/counting_accuracy.py --quick --no-peers
+    python bench/counting_accuracy.py --line door=0.2,0.6,0.8,0.6:right --line aisle=0.5,0.1,0.5,0.9
+    python bench/counting_accuracy.py --write-docs    # also replace the table in docs/benchmarks.md
+
+This is a benchmark, not a test: it reports and never fails on a slow machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("YOLO_CONFIG_DIR", str(Path(tempfile.gettempdir()) / "storeintel-bench-ultralytics"))
+os.environ.setdefault("YOLO_OFFLINE", "true")
+os.environ.setdefault("YOLO_AUTOINSTALL", "false")
+
+from worker.detector import Image, YoloPersonTracker  # noqa: E402
+from worker.evaluation import (  # noqa: E402
+    FrameCrossing,
+    MatchScore,
+    ground_truth_crossings,
+    line_in_pixels,
+    load_mot_foot_points,
+    match_crossings,
+)
+from worker.geometry import Point, signed_distance  # noqa: E402
+from worker.line_counter import Direction  # noqa: E402
+from worker.pipeline import CountingSession  # noqa: E402
+from worker.settings import WorkerSettings, parse_line  # noqa: E402
+from worker.source import Frame, FrameSource, SourceConfig  # noqa: E402
+from worker.tracks import TrackedPerson  # noqa: E402
+
+Side = Literal["left", "right"]
+SHARED = Path(os.environ.get("STOREINTEL_SHARED_DIR", ROOT.parent / "shared"))
+VIDEO = SHARED / "media" / "pets09-s2l1-view1.avi"
+GROUND_TRUTH = SHARED / "media" / "pets09-s2l1-view1.gt.txt"
+OPENVINO_MODEL = SHARED / "models" / "yolo11n_int8_openvino_model"
+PT_MODEL = SHARED / "models" / "yolo11n.pt"
+DOCS = ROOT / "docs" / "benchmarks.md"
+START = datetime(2026, 1, 1, tzinfo=UTC)  # capture time of frame 1; only differences matter
+PEER_TRACKER = "bytetrack.yaml"  # Ultralytics' own ByteTrack settings, what a user of either peer gets
+
+
+@dataclass(frozen=True, slots=True)
+class BenchLine:
+    """A counting line: normalized ``(x1, y1, x2, y2)`` (0..1, y down), the side of A→B that is "in", and
+    whether the pipeline's defaults were chosen while looking at this line's results (``tuned``)."""
+
+    name: str
+    coords: tuple[float, float, float, float]
+    in_side: Side = "left"
+    tuned: bool = False
+
+    @property
+    def label(self) -> str:
+        x1, y1, x2, y2 = self.coords
+        return f"{self.name} ({x1:g},{y1:g})-({x2:g},{y2:g})"
+
+
+# Six lines of different orientation and position across the walkable area (people's foot points span
+# y 0.29..1.0 of the frame, most of them in the upper half). The first two are the lines the worker's defaults
+# were measured on while it was written (docs/worker.md); the other four were never looked at while tuning.
+DEFAULT_LINES = (
+    BenchLine("vertical", (0.5, 0.2, 0.5, 0.9), tuned=True),
+    BenchLine("horizontal", (0.1, 0.55, 0.9, 0.55), tuned=True),
+    BenchLine("diagonal-down", (0.15, 0.25, 0.85, 0.95)),
+    BenchLine("diagonal-up", (0.15, 0.95, 0.85, 0.25)),
+    BenchLine("vertical-right", (0.7, 0.2, 0.7, 0.95)),
+    BenchLine("horizontal-high", (0.05, 0.4, 0.95, 0.4)),
+)
+
+
+def parse_bench_line(text: str) -> BenchLine:
+    """``name=x1,y1,x2,y2[:left|right]`` (normalized) → a line; the name is optional."""
+    name, _, rest = text.rpartition("=")
+    coords, _, side = rest.partition(":")
+    if side not in ("", "left", "right"):
+        raise argparse.ArgumentTypeError(f"in side must be left or right, got {side!r}")
+    spec = parse_line(coords, "right" if side == "right" else "left")
+    return BenchLine(name or coords, (spec.x1, spec.y1, spec.x2, spec.y2), spec.in_side)
+
+
+# -- ground truth and scoring -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Result:
+    """Predicted crossings of one contender on one line, located by 1-based video frame number."""
+
+    crossings: list[FrameCrossing] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, direction: Direction | None = None) -> int:
+        return sum(direction is None or c.direction is direction for c in self.crossings)
+
+
+def video_size_and_fps(video: Path) -> tuple[int, int, float]:
+    """Width, height (pixels) and frame rate of a video file."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(video))
+    try:
+        return int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), cap.get(5)
+    finally:
+        cap.release()
+
+
+def truth_for(line: BenchLine, width: int, height: int) -> list[FrameCrossing]:
+    """Ground-truth crossings of ``line`` (worker/evaluation.py)."""
+    return ground_truth_crossings(
+        load_mot_foot_points(GROUND_TRUTH), *line_in_pixels(line.coords, width, height), line.in_side
+    )
+
+
+def count_error_pct(predicted: int, truth: int) -> float:
+    """Absolute count error in % of the truth (0 % when both are 0, 100 % per unit when the truth is 0)."""
+    if truth == 0:
+        return 0.0 if predicted == 0 else 100.0 * predicted
+    return 100.0 * abs(predicted - truth) / truth
+
+
+def frames(video: Path, target_fps: float) -> FrameSource:
+    """The worker's own frame source over the file: the same decode and sampling for every contender."""
+    return FrameSource(str(video), SourceConfig(target_fps=target_fps or None, file_start_time=START))
+
+
+# -- ours -------------------------------------------------------------------------------------------------
+
+
+class RecordingTracker:
+    """Wraps a tracker and keeps every frame's output, to be replayed into other sessions."""
+
+    def __init__(self, inner: YoloPersonTracker) -> None:
+        self.inner = inner
+        self.frames: list[list[TrackedPerson]] = []
+
+    def track(self, image: Image) -> list[TrackedPerson]:
+        people = self.inner.track(image)
+        self.frames.append(people)
+        return people
+
+    def detect(self, image: Image, conf: float) -> list[tuple[float, float, float, float]]:
+        return self.inner.detect(image, conf)
+
+
+class ReplayTracker:
+    """Hands out recorded tracker output frame by frame (the frames must be the same, in the same order)."""
+
+    def __init__(self, recorded: Sequence[list[TrackedPerson]]) -> None:
+        self._frames: Iterator[list[TrackedPerson]] = iter(recorded)
+
+    def track(self, image: Image) -> list[TrackedPerson]:
+        return next(self._frames)
+
+    def detect(self, image: Image, conf: float) -> list[tuple[float, float, float, float]]:
+        raise NotImplementedError("replayed tracks have no detector")
+
+
+def session_for(settings: WorkerSettings, tracker: Any, line: BenchLine) -> CountingSession:
+    """A CountingSession built exactly as worker.runner.Worker.run builds it."""
+    return CountingSession(
+        tracker,
+        parse_line(",".join(map(str, line.coords)), line.in_side),
+        [],
+        counter_config=settings.counter_config,
+        zone_config=settings.zone_config(),
+        anchor=settings.anchor,
+    )
+
+
+def count_with_session(session: CountingSession, source: Iterator[Frame] | FrameSource) -> Result:
+    """Run a session over the frames; crossings located by the video frame their timestamp belongs to."""
+    started = time.perf_counter()
+    frame_of: dict[datetime, int] = {}
+    events: list[tuple[datetime, Direction, int]] = []
+    for result in session.run(source):
+        frame_of[result.frame.ts] = result.frame.index + 1  # MOT frames are 1-based
+        events += [(c.ts, c.direction, c.track_id) for c in result.crossings]
+    crossings = [FrameCrossing(frame_of[ts], d, tid) for ts, d, tid in events]
+    return Result(crossings, time.perf_counter() - started)
+
+
+def _thin(source: FrameSource, into: list[Frame]) -> Iterator[Frame]:
+    """Pass frames through, keeping each one's index, timestamp and size (not its pixels) for a replay."""
+    import numpy as np
+
+    for frame in source:
+        # A zero-stride view keeps the frame's shape (the session scales the line to it) in one pixel.
+        blank = np.broadcast_to(np.zeros((1, 1, 3), dtype=np.uint8), frame.image.shape)
+        into.append(Frame(image=blank, ts=frame.ts, index=frame.index))
+        yield frame
+
+
+def run_ours(
+    settings: WorkerSettings, lines: Sequence[BenchLine], video: Path, quick: bool
+) -> dict[str, Result]:
+    """Ours on every line: a fresh tracker per line, or (``quick``) one tracker run replayed per line."""
+    out: dict[str, Result] = {}
+    recorded: list[list[TrackedPerson]] = []
+    replay: list[Frame] = []
+    tracking_s = 0.0
+    for i, line in enumerate(lines):
+        if i == 0 or not quick:
+            tracker = RecordingTracker(YoloPersonTracker(settings.detector_config()))
+            replay = []
+            result = count_with_session(
+                session_for(settings, tracker, line), _thin(frames(video, settings.target_fps), replay)
+            )
+            recorded, tracking_s = tracker.frames, result.seconds
+        else:
+            result = count_with_session(session_for(settings, ReplayTracker(recorded), line), iter(replay))
+            result.seconds += tracking_s  # charge the shared tracking run to every line
+        out[line.name] = result
+        print(f"  ours {line.name}: {result.count()} crossings, {result.seconds:.0f} s", flush=True)
+    return out
+
+
+# -- peers ------------------------------------------------------------------------------------------------
+
+
+def objectcounter_in_is_our_in(line_px: tuple[Point, Point], in_side: Side) -> bool:
+    """Whether ObjectCounter's "in" (a move to +x on lines steeper than 45°, to +y otherwise) goes towards
+    ``in_side`` of A→B."""
+    a, b = line_px
+    steep = abs(a.x - b.x) < abs(a.y - b.y)  # ObjectCounter's own test
+    step = Point(a.x + (1.0 if steep else 0.0), a.y + (0.0 if steep else 1.0))
+    towards_left = signed_distance(a, b, step) < 0
+    return towards_left == (in_side == "left")
+
+
+def supervision_in_is_our_in(in_side: Side) -> bool:
+    """supervision's "in" is a move to the left of A→B (y down); verified by check_direction_conventions."""
+    return in_side == "left"
+
+
+def run_ultralytics(model: str, imgsz: int, line: BenchLine, video: Path, target_fps: float) -> Result:
+    """``solutions.ObjectCounter`` over the video for one line; events from its per-frame count changes."""
+    from ultralytics import solutions
+
+    width, height, _ = video_size_and_fps(video)
+    a, b = line_in_pixels(line.coords, width, height)
+    counter = solutions.ObjectCounter(
+        model=model,
+        region=[(a.x, a.y), (b.x, b.y)],
+        classes=[0],
+        show=False,
+        tracker=PEER_TRACKER,
+        imgsz=imgsz,
+        verbose=False,
+    )
+    in_is_in = objectcounter_in_is_our_in((a, b), line.in_side)
+    started = time.perf_counter()
+    result = Result()
+    seen_in = seen_out = 0
+    for frame in frames(video, target_fps):
+        counted = counter.process(frame.image)
+        for _ in range(counted.in_count - seen_in):
+            result.crossings.append(
+                FrameCrossing(frame.index + 1, Direction.IN if in_is_in else Direction.OUT)
+            )
+        for _ in range(counted.out_count - seen_out):
+            result.crossings.append(
+                FrameCrossing(frame.index + 1, Direction.OUT if in_is_in else Direction.IN)
+            )
+        seen_in, seen_out = counted.in_count, counted.out_count
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def run_supervision(
+    model_path: str, imgsz: int, lines: Sequence[BenchLine], video: Path, target_fps: float
+) -> tuple[dict[str, Result], dict[str, Result]]:
+    """One ``model.track`` pass feeding a ``LineZone`` per line: default anchors, and foot-point anchor."""
+    import supervision as sv
+    from ultralytics import YOLO
+
+    width, height, _ = video_size_and_fps(video)
+    model = YOLO(model_path, task="detect")
+    zones: dict[str, tuple[Any, Any, bool]] = {}
+    for line in lines:
+        a, b = line_in_pixels(line.coords, width, height)
+        start, end = sv.Point(a.x, a.y), sv.Point(b.x, b.y)
+        zones[line.name] = (
+            sv.LineZone(start=start, end=end),
+            sv.LineZone(start=start, end=end, triggering_anchors=[sv.Position.BOTTOM_CENTER]),
+            supervision_in_is_our_in(line.in_side),
+        )
+    default = {line.name: Result() for line in lines}
+    foot = {line.name: Result() for line in lines}
+    started = time.perf_counter()
+    for frame in frames(video, target_fps):
+        tracked = model.track(
+            frame.image, persist=True, tracker=PEER_TRACKER, classes=[0], imgsz=imgsz, verbose=False
+        )[0]
+        detections = sv.Detections.from_ultralytics(tracked)
+        if detections.tracker_id is None:  # no confirmed track in this frame
+            detections = sv.Detections.empty()
+        for name, (zone_default, zone_foot, in_is_in) in zones.items():
+            for zone, into in ((zone_default, default[name]), (zone_foot, foot[name])):
+                crossed_in, crossed_out = zone.trigger(detections)
+                for flags, theirs_in in ((crossed_in, True), (crossed_out, False)):
+                    ours = Direction.IN if theirs_in == in_is_in else Direction.OUT
+                    into.crossings += [FrameCrossing(frame.index + 1, ours)] * int(flags.sum())
+    elapsed = time.perf_counter() - started
+    for r in (*default.values(), *foot.values()):
+        r.seconds = elapsed
+    return default, foot
+
+
+def check_direction_conventions(model: str) -> None:
+    """Walk a synthetic person across lines of three orientations, both ways, and check that the peers'
+    in/out maps onto our IN/OUT as the two ``*_in_is_our_in`` functions say; raises ``AssertionError``."""
+    import numpy as np
+    import supervision as sv
+    from ultralytics import solutions
+
+    counter = solutions.ObjectCounter(model=model, region=[(0, 0), (1, 1)], show=False, verbose=False)
+    lines = [
+        (Point(0, 100), Point(200, 100)),
+        (Point(100, 0), Point(100, 200)),
+        (Point(0, 0), Point(200, 150)),
+    ]
+    for a, b in lines:
+        for before, after in [(Point(60, 150), Point(140, 40)), (Point(140, 40), Point(60, 150))]:
+            for in_side in ("left", "right"):
+                ours_in = (signed_distance(a, b, after) < 0) == (in_side == "left")
+
+                zone = sv.LineZone(start=sv.Point(a.x, a.y), end=sv.Point(b.x, b.y))
+                for p in (before, after):
+                    box = np.array([[p.x - 1, p.y - 1, p.x + 1, p.y + 1]], dtype=float)
+                    zone.trigger(sv.Detections(xyxy=box, tracker_id=np.array([1])))
+                assert zone.in_count + zone.out_count == 1, "supervision missed the synthetic crossing"
+                if ((zone.in_count == 1) == supervision_in_is_our_in(in_side)) != ours_in:
+                    raise AssertionError(f"supervision mapping wrong: {a}->{b}, {before}->{after}, {in_side}")
+
+                counter.region = [(a.x, a.y), (b.x, b.y)]
+                counter.initialize_region()
+                counter.in_count = counter.out_count = 0
+                counter.counted_ids.clear()
+                counter.count_objects((after.x, after.y), 1, (before.x, before.y), 0)
+                assert counter.in_count + counter.out_count == 1, (
+                    "ObjectCounter missed the synthetic crossing"
+                )
+                if ((counter.in_count == 1) == objectcounter_in_is_our_in((a, b), in_side)) != ours_in:
+                    raise AssertionError(
+                        f"ObjectCounter mapping wrong: {a}->{b}, {before}->{after}, {in_side}"
+                    )
+
+
+# -- report -----------------------------------------------------------------------------------------------
+
+TARGET_ERROR_PCT = 5.0
+TARGET_F1 = 0.90
+
+
+@dataclass(slots=True)
+class LineReport:
+    """Everything measured on one line: truth and each contender's crossings."""
+
+    line: BenchLine
+    truth: list[FrameCrossing]
+    results: dict[str, Result]  # contender name → crossings; "ours" first
+
+    def score(self, contender: str, tolerance_frames: int, direction: Direction | None = None) -> MatchScore:
+        predicted = [c for c in self.results[contender].crossings if direction in (None, c.direction)]
+        truth = [c for c in self.truth if direction in (None, c.direction)]
+        return match_crossings(predicted, truth, tolerance_frames)
+
+    def truth_count(self, direction: Direction | None = None) -> int:
+        return sum(direction in (None, c.direction) for c in self.truth)
+
+    def meets_target(self, tolerance_frames: int) -> bool:
+        error = count_error_pct(self.results["ours"].count(), self.truth_count())
+        return error <= TARGET_ERROR_PCT and self.score("ours", tolerance_frames).f1 >= TARGET_F1
+
+
+def markdown_table(reports: Sequence[LineReport], tolerance_frames: int) -> str:
+    """Per line and direction: truth, each contender's count (absolute error %), ours' P/R/F1, peers' F1."""
+    contenders = list(reports[0].results)
+    peers = contenders[1:]
+    head = ["line", "dir", "truth", *contenders, "ours P / R / F1", *(f"F1 {p}" for p in peers)]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for rep in reports:
+        for direction in (Direction.IN, Direction.OUT, None):
+            truth = rep.truth_count(direction)
+            cells = [
+                f"**{rep.line.label}**{' (tuned on)' if rep.line.tuned else ''}"
+                if direction is Direction.IN
+                else "",
+                direction.value if direction else "**total**",
+                str(truth),
+            ]
+            for name in contenders:
+                n = rep.results[name].count(direction)
+                cells.append(f"{n} ({count_error_pct(n, truth):.0f} %)")
+            s = rep.score("ours", tolerance_frames, direction)
+            cells.append(f"{s.precision:.2f} / {s.recall:.2f} / {s.f1:.2f}")
+            cells += [f"{rep.score(p, tolerance_frames, direction).f1:.2f}" for p in peers]
+            if direction is None:
+                cells = [f"**{c}**" if c and not c.startswith("**") else c for c in cells]
+            rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def totals_table(reports: Sequence[LineReport], tolerance_frames: int) -> str:
+    """Totals over all lines, over the held-out lines, and how many lines meet the target."""
+    contenders = list(reports[0].results)
+    head = ["lines", "truth", *contenders, "ours P / R / F1 (pooled)", "ours meets target on"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    groups = [("all", list(reports)), ("held out (not tuned on)", [r for r in reports if not r.line.tuned])]
+    for label, group in groups:
+        if not group:
+            continue
+        truth = sum(r.truth_count() for r in group)
+        cells = [f"{label} ({len(group)})", str(truth)]
+        for name in contenders:
+            n = sum(r.results[name].count() for r in group)
+            # Sum of per-line absolute errors: opposite errors on two lines must not cancel out.
+            err = sum(abs(r.results[name].count() - r.truth_count()) for r in group)
+            cells.append(f"{n} (Σ abs. error {100 * err / truth:.1f} %)" if truth else str(n))
+        scores = [r.score("ours", tolerance_frames) for r in group]
+        pooled = MatchScore(*(sum(getattr(s, f) for s in scores) for f in MatchScore.__slots__))
+        cells.append(f"{pooled.precision:.3f} / {pooled.recall:.3f} / {pooled.f1:.3f}")
+        cells.append(f"{sum(r.meets_target(tolerance_frames) for r in group)} / {len(group)}")
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def machine_description() -> str:
+    """CPU model, cores and Python/OS, for the record."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for row in Path("/proc/cpuinfo").read_text().splitlines():
+            if row.startswith("model name"):
+                cpu = row.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    system = f"{platform.system()} {platform.release()}"
+    return f"{cpu}, {os.cpu_count()} cores, {system}, Python {platform.python_version()}"
+
+
+def write_docs_section(key: str, body: str, docs: Path = DOCS) -> None:
+    """Replace the text between ``<!-- bench:{key} -->`` and ``<!-- /bench:{key} -->`` in docs/benchmarks.md.
+
+    Only that block changes (other sections belong to other people); the file is re-read right before
+    writing. Raises ``RuntimeError`` when the markers are missing.
+    """
+    text = docs.read_text()
+    pattern = re.compile(rf"(<!-- bench:{re.escape(key)} -->\n).*?(<!-- /bench:{re.escape(key)} -->)", re.S)
+    if not pattern.search(text):
+        raise RuntimeError(f"docs/benchmarks.md has no <!-- bench:{key} --> block")
+    docs.write_text(pattern.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), text, count=1))
+
+
+def command_line() -> str:
+    """How this process was started, for the record."""
+    return " ".join(
+        [
+            "python",
+            *(a if " " not in a else repr(a) for a in [os.path.relpath(sys.argv[0], ROOT), *sys.argv[1:]]),
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--line",
+        dest="lines",
+        action="append",
+        type=parse_bench_line,
+        metavar="NAME=X1,Y1,X2,Y2[:SIDE]",
+        help="a counting line (normalized); repeat for several; default: six lines, see DEFAULT_LINES",
+    )
+    parser.add_argument("--model", default=str(OPENVINO_MODEL), help="model for every contender")
+    parser.add_argument("--imgsz", type=int, default=640)
+    parser.add_argument(
+        "--target-fps", type=float, default=10.0, help="sampling rate, frames/s (0 = every frame)"
+    )
+    parser.add_argument("--video", type=Path, default=VIDEO)
+    parser.add_argument("--tolerance-s", type=float, default=1.0, help="event matching tolerance, seconds")
+    parser.add_argument(
+        "--quick", action="store_true", help="ours: track once, replay the tracks for every line"
+    )
+    parser.add_argument("--no-peers", action="store_true", help="ours only")
+    parser.add_argument("--json", type=Path, help="also write the crossings as JSON here")
+    parser.add_argument("--write-docs", action="store_true", help="replace the table in docs/benchmarks.md")
+    args = parser.parse_args(argv)
+
+    lines: list[BenchLine] = args.lines or list(DEFAULT_LINES)
+    width, height, fps = video_size_and_fps(args.video)
+    tolerance_frames = round(args.tolerance_s * fps)
+    settings = WorkerSettings(model=args.model, imgsz=args.imgsz, target_fps=args.target_fps)
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    print(
+        f"{args.video.name}: {width}x{height} at {fps:g} fps; model {args.model} at {args.imgsz}; "
+        f"load {load_before[0]:.1f}"
+    )
+
+    if not args.no_peers:
+        check_direction_conventions(args.model)
+        print("peers' in/out conventions checked on synthetic crossings")
+    results: dict[str, dict[str, Result]] = {"ours": run_ours(settings, lines, args.video, args.quick)}
+    if not args.no_peers:
+        results["Ultralytics"] = {}
+        for line in lines:
+            r = run_ultralytics(args.model, args.imgsz, line, args.video, args.target_fps)
+            results["Ultralytics"][line.name] = r
+            print(f"  Ultralytics {line.name}: {r.count()} crossings, {r.seconds:.0f} s", flush=True)
+        sv_default, sv_foot = run_supervision(args.model, args.imgsz, lines, args.video, args.target_fps)
+        results["supervision"], results["supervision (foot)"] = sv_default, sv_foot
+        print(f"  supervision: {sv_default[lines[0].name].seconds:.0f} s for all lines", flush=True)
+
+    reports = [
+        LineReport(
+            line, truth_for(line, width, height), {name: per[line.name] for name, per in results.items()}
+        )
+        for line in lines
+    ]
+    elapsed = time.perf_counter() - started
+    load_after = os.getloadavg()
+    table, totals = markdown_table(reports, tolerance_frames), totals_table(reports, tolerance_frames)
+    print()
+    print(table)
+    print()
+    print(totals)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "lines": {
+                        r.line.name: {
+                            "coords": r.line.coords,
+                            "in_side": r.line.in_side,
+                            "tuned": r.line.tuned,
+                            "truth": [[c.frame, c.direction.value] for c in r.truth],
+                            **{
+                                n: [[c.frame, c.direction.value] for c in res.crossings]
+                                for n, res in r.results.items()
+                            },
+                        }
+                        for r in reports
+                    }
+                },
+                indent=1,
+            )
+        )
+    if args.write_docs:
+        counter = settings.counter_config(height)
+        body = (
+            f"Produced by `{command_line()}` on {date.today().isoformat()} ({elapsed / 60:.0f} min), "
+            f"{machine_description()}; "
+            f"load average {load_before[0]:.1f} at the start, {load_after[0]:.1f} at the end.\n"
+            f"Ours: `{Path(args.model).name}` at {args.imgsz}, {args.target_fps:g} fps sampling, "
+            f"conf {settings.conf}, tracker `{settings.tracker.name}`, anchor {settings.anchor.value}, "
+            f"hysteresis {settings.hysteresis_box_frac} x box height (floor {counter.hysteresis_min:g} px), "
+            f"min_hits {settings.min_hits}, track TTL {settings.track_ttl_s:g} s"
+            + (
+                "; one tracker run replayed per line (--quick). "
+                if args.quick
+                else "; a fresh tracker per line. "
+            )
+            + "Cells: count (absolute error in % of the truth). F1 matches crossings of the same direction "
+            f"within {args.tolerance_s:g} s.\n\n{table}\n\n{totals}\n"
+        )
+        write_docs_section("counting_accuracy", body)
+        print(f"\nwrote {DOCS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
