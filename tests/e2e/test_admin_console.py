@@ -33,6 +33,11 @@ def _unique(prefix: str) -> str:
     return f"{prefix} {uuid.uuid4().hex[:6]}"
 
 
+def _showing(first: int, last: int, total: int) -> str:
+    """The pager's text."""
+    return f"Showing {first}\N{EN DASH}{last} of {total}"
+
+
 def _camera(server: Server, *, counting: bool = True) -> tuple[dict[str, Any], str]:
     """An organization, store and camera made through the API; returns (camera, worker key)."""
     org = server.api.post("/admin/organizations", json={"name": _unique("Org")}).json()
@@ -106,11 +111,29 @@ class TestLogin:
 
 
 class TestProvisioning:
+    def test_organizations_are_paged_and_searched(self, page: Any, server: Server) -> None:
+        prefix = _unique("Paging")
+        for n in range(26):
+            server.api.post("/admin/organizations", json={"name": f"{prefix} {n:02d}"}).raise_for_status()
+        log_in(page, server, "/organizations")
+        page.get_by_label("Name contains").fill(prefix)
+        page.get_by_label("Name contains").press("Enter")
+        page.get_by_text(_showing(1, 25, 26)).wait_for()
+        rows = page.get_by_role("table", name="Organizations").locator("tbody tr")
+        assert rows.count() == 25
+        assert rows.first.inner_text().startswith(f"{prefix} 00")
+        page.get_by_role("button", name="Next").click()
+        page.get_by_text(_showing(26, 26, 26)).wait_for()
+        assert [r.split("\t")[0] for r in rows.all_inner_texts()] == [f"{prefix} 25"]
+        assert page.get_by_role("button", name="Next").is_disabled()
+        page.go_back()  # the page is in the URL, so Back returns to the first one
+        page.get_by_text(_showing(1, 25, 26)).wait_for()
+
     def test_create_organization_store_and_camera_and_invite_an_owner(
         self, page: Any, server: Server, console_errors: ConsoleErrors
     ) -> None:
-        # The refused store below answers 422: Chromium logs every non-2xx fetch as a console error.
-        console_errors.allowed_urls.append("/admin/stores")
+        # The refused store and camera below answer 422: Chromium logs every non-2xx fetch as a console error.
+        console_errors.allowed_urls += ["/admin/stores", "/admin/cameras/"]
         org_name = _unique("Corner Shops")
         log_in(page, server, "/organizations")
 
@@ -182,9 +205,21 @@ class TestProvisioning:
         assert new_key.startswith("sik_")
         assert new_key != key
         screenshot(page, "06-camera")
+        settings = page.locator("form", has=page.get_by_role("heading", name="Settings"))
+        settings.get_by_label("Detector size (px)").fill("96")
+        settings.get_by_label("Detector size (px)").press("Enter")
+        imgsz_error = settings.locator("[data-field=imgsz] .field-error")
+        imgsz_error.wait_for()
+        assert "160" in imgsz_error.inner_text()  # pydantic's "greater than or equal to 160"
+        settings.get_by_label("Detector size (px)").fill("960")
+        settings.get_by_role("button", name="Save camera").click()
+        page.get_by_text("Camera saved (config version").wait_for()
+        assert imgsz_error.is_hidden()
         with server.worker(key) as old, server.worker(new_key) as new:
             assert old.get("/worker/config").status_code == 401
-            assert new.get("/worker/config").status_code == 200
+            config = new.get("/worker/config")
+            assert config.status_code == 200
+            assert config.json()["detection"]["imgsz"] == 960
 
         page.get_by_role("link", name="Cameras", exact=True).click()
         page.get_by_role("heading", name="Cameras", exact=True).wait_for()

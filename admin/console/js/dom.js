@@ -95,9 +95,11 @@ export function showErrors(form, error) {
   for (const item of fields) {
     const path = String(item.field || "").replace(/^(body|query|path)\.?/, "");
     const target = findField(form, path);
+    // pydantic prefixes custom validator messages with "Value error, ": noise for a person.
+    const message = String(item.message || "").replace(/^Value error, /, "");
     if (target) {
       const out = target.querySelector(".field-error");
-      out.textContent = out.textContent ? `${out.textContent} ${item.message}` : item.message;
+      out.textContent = out.textContent ? `${out.textContent} ${message}` : message;
       out.hidden = false;
       const control = target.querySelector("input, select, textarea");
       if (control) {
@@ -105,7 +107,7 @@ export function showErrors(form, error) {
         first = first || control;
       }
     } else {
-      general.push(item.field ? `${item.field}: ${item.message}` : item.message);
+      general.push(item.field ? `${item.field}: ${message}` : message);
     }
   }
   if (!fields.length) general.push(error && error.message ? error.message : String(error));

@@ -144,7 +144,10 @@ export async function renderList(main, { query }) {
 
 export async function renderDetail(main, { id }) {
   const camera = await api.get(`/admin/cameras/${id}`);
-  const store = await api.get(`/admin/stores/${camera.store_id}`);
+  const [store, org] = await Promise.all([
+    api.get(`/admin/stores/${camera.store_id}`),
+    api.get(`/admin/organizations/${camera.org_id}`),
+  ]);
   const fields = cameraFields(camera);
   const version = h("span", { text: String(camera.config_version) });
   const edit = h(
@@ -217,7 +220,7 @@ export async function renderDetail(main, { id }) {
     h(
       "p",
       { class: "crumbs" },
-      h("a", { href: `#/organizations/${store.org_id}`, text: "Organization" }),
+      h("a", { href: `#/organizations/${org.id}`, text: org.name }),
       " / ",
       h("a", { href: `#/stores/${store.id}`, text: store.name }),
       " / ",
