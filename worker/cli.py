@@ -297,6 +297,7 @@ def preview(
         counter_config=s.counter_config,
         zone_config=s.zone_config(),
         anchor=s.anchor,
+        foot_window=s.foot_window,
     )
     writer: Any = None
     bar = _Progress(frames, enabled=progress)

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from worker.detector import PersonTracker
 from worker.geometry import Point
 from worker.line_counter import Direction, LineCounter, LineCounterConfig, LineCrossing
 from worker.schemas import CountingLineSpec, Event, ZoneSpec
 from worker.source import Frame
-from worker.tracks import AnchorPoint, Observation, TrackedPerson
+from worker.tracks import AnchorPoint, FootPointEstimator, Observation, TrackedPerson
 from worker.zones import Zone, ZoneConfig, ZoneEvent, ZoneTracker
 
 CounterConfigFor = Callable[[int], LineCounterConfig]
 """Builds the counter tuning for a frame height in pixels (hysteresis floors scale with the frame)."""
+
+DEFAULT_FOOT_WINDOW = timedelta(seconds=1)
 
 
 @dataclass(slots=True)
@@ -36,7 +39,8 @@ class CountingSession:
 
     The line and zones are normalized (0..1) and converted to pixels on the first frame and whenever the frame
     size changes. :meth:`set_layout` swaps them between frames (a new calibration takes effect without
-    restart).
+    restart). With the foot-point anchor, positions come from :class:`~worker.tracks.FootPointEstimator`
+    over ``foot_window`` (``None``: the raw bottom centre of each box).
     """
 
     def __init__(
@@ -48,9 +52,12 @@ class CountingSession:
         counter_config: CounterConfigFor = lambda _height: LineCounterConfig(),
         zone_config: ZoneConfig | None = None,
         anchor: AnchorPoint = AnchorPoint.BOTTOM_CENTER,
+        foot_window: timedelta | None = DEFAULT_FOOT_WINDOW,
     ) -> None:
         self.tracker = tracker
         self.anchor = anchor
+        self.foot_window = foot_window
+        self._feet: FootPointEstimator | None = None
         self._counter_config = counter_config
         self._zone_config = zone_config or ZoneConfig()
         self._line = line
@@ -95,9 +102,12 @@ class CountingSession:
         self._ensure_geometry(frame.size)
         people = self.tracker.track(frame.image)
         self.last_people = people
-        observations = [
-            Observation(p.track_id, p.anchor(self.anchor), p.height, p.confidence) for p in people
-        ]
+        if self._feet is not None:
+            observations = self._feet.observe(frame.ts, people)
+        else:
+            observations = [
+                Observation(p.track_id, p.anchor(self.anchor), p.height, p.confidence) for p in people
+            ]
         result = FrameResult(frame=frame, people=people)
         if self.counter is not None:
             result.crossings = self.counter.update(frame.ts, observations)
@@ -130,6 +140,10 @@ class CountingSession:
                 self._pending_close.extend(self.zone_tracker.close_all())
             self.counter = None
             self.zone_tracker = None
+            self._feet = None
+            if self.anchor is AnchorPoint.BOTTOM_CENTER and self.foot_window is not None:
+                ttl = self._counter_config(size[1]).track_ttl  # as long as the counter remembers a track
+                self._feet = FootPointEstimator(self.foot_window, ttl)
         width, height = size
         if self.counter is None and self._line is not None:
             ln = self._line

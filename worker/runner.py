@@ -106,6 +106,7 @@ class Worker:
             counter_config=s.counter_config,
             zone_config=s.zone_config(),
             anchor=s.anchor,
+            foot_window=s.foot_window,
         )
         uploader = threading.Thread(target=self.uploader.run, args=(self.stop_event,), name="uploader")
         control = threading.Thread(target=self._control_loop, name="control", daemon=True)

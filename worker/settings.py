@@ -60,7 +60,13 @@ class WorkerSettings(BaseSettings):
 
     # Counting
     anchor: AnchorPoint = AnchorPoint.BOTTOM_CENTER
-    hysteresis_box_frac: float = Field(default=0.1, ge=0, description="Band half-width / person box height")
+    foot_window_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="Foot point from the box bottom or the box top plus the median height over this window, "
+        "whichever moved less (robust to partial occlusion); 0 = the raw box bottom",
+    )
+    hysteresis_box_frac: float = Field(default=0.05, ge=0, description="Band half-width / person box height")
     hysteresis_frame_frac: float = Field(default=0.005, ge=0, description="Band floor / frame height")
     min_hits: int = Field(default=3, ge=1)
     track_ttl_s: float = Field(default=5.0, gt=0)
@@ -125,6 +131,11 @@ class WorkerSettings(BaseSettings):
             min_hits=self.min_hits,
             track_ttl=timedelta(seconds=self.track_ttl_s),
         )
+
+    @property
+    def foot_window(self) -> timedelta | None:
+        """The foot-point estimator's window, or ``None`` for the raw box bottom."""
+        return timedelta(seconds=self.foot_window_s) if self.foot_window_s > 0 else None
 
     def zone_config(self) -> ZoneConfig:
         """Zone tuning."""

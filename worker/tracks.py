@@ -1,8 +1,13 @@
-"""Plain data for tracked people, shared by the detector (producer) and the pure counters (consumers)."""
+"""Plain data for tracked people, shared by the detector (producer) and the pure counters (consumers), and the
+foot-point estimate that turns one into the other."""
 
 from __future__ import annotations
 
+import statistics
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from worker.geometry import Point
@@ -53,3 +58,58 @@ class Observation:
     point: Point
     scale: float
     confidence: float | None = None
+
+
+@dataclass(slots=True)
+class _FootState:
+    heights: deque[tuple[datetime, float]]  # (capture time, box height in pixels) within the window
+    foot_y: float  # the last foot point's y, pixels
+    last_seen: datetime
+
+
+class FootPointEstimator:
+    """Foot points that do not jump when a person is partly hidden: a box whose bottom is cut off by another
+    person or an object moves its bottom edge up by a good fraction of the person's height, which would take
+    the raw foot point across a counting line and back.
+
+    Each track has two estimates of where its feet are: the bottom of the box, and the top of the box plus the
+    track's median box height over the last ``window`` (the height of the whole person, robust to a few
+    cut-off frames). While nothing is hidden they agree. When the feet are hidden the bottom jumps and the top
+    estimate stays put; when the head is hidden (someone walks in front higher up in the image) the top jumps
+    and the bottom stays put. Each frame takes the estimate closer to the track's previous foot point (the one
+    that moved the least). ``x`` is the box centre either way. A track's first foot point is the box
+    bottom; tracks unseen for ``ttl`` are forgotten.
+
+    The observation's ``scale`` is the median height too, so the hysteresis band does not shrink with the box
+    of a half-hidden person.
+    """
+
+    def __init__(self, window: timedelta, ttl: timedelta) -> None:
+        if window <= timedelta(0):
+            raise ValueError("the foot point window must be positive")
+        self.window = window
+        self.ttl = ttl
+        self._tracks: dict[int, _FootState] = {}
+
+    def observe(self, ts: datetime, people: Iterable[TrackedPerson]) -> list[Observation]:
+        """One frame's people (capture time ``ts``, boxes in pixels) as observations with robust foot
+        points, in the same order."""
+        out: list[Observation] = []
+        for person in people:
+            x1, y1, x2, y2 = person.box
+            st = self._tracks.get(person.track_id)
+            if st is None:
+                st = self._tracks[person.track_id] = _FootState(deque(), y2, ts)
+            st.heights.append((ts, y2 - y1))
+            while ts - st.heights[0][0] > self.window:
+                st.heights.popleft()
+            height = statistics.median(h for _, h in st.heights)
+            from_top = y1 + height
+            st.foot_y = y2 if abs(y2 - st.foot_y) <= abs(from_top - st.foot_y) else from_top
+            st.last_seen = ts
+            out.append(
+                Observation(person.track_id, Point((x1 + x2) / 2.0, st.foot_y), height, person.confidence)
+            )
+        for track_id in [t for t, st in self._tracks.items() if ts - st.last_seen > self.ttl]:
+            del self._tracks[track_id]
+        return out
