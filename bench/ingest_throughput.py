@@ -453,7 +453,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20, help="untimed batches first (default 20)")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--dup-ratio", type=float, default=0.05, help="share of repeated ids (default 0.05)")
-    parser.add_argument("--concurrency", type=int, default=4, help="concurrent connections (default 4)")
+    parser.add_argument("--concurrency", type=int, default=3, help="concurrent connections (default 3)")
     parser.add_argument("--cameras", type=int, default=8, help="cameras posting, round-robin (default 8)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers on PostgreSQL (default 1)")
     parser.add_argument("--no-gzip", dest="gzip", action="store_false", help="send plain JSON bodies")
