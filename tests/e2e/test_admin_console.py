@@ -254,7 +254,15 @@ class TestCalibration:
             return image["x"] + x * image["width"], image["y"] + y * image["height"]
 
         def drag(handle: str, x: float, y: float) -> None:
-            box = page.locator(f"[data-handle={handle}]").bounding_box()
+            # The overlay is redrawn (handles replaced) on resize and after loads: None means "replaced
+            # while measuring", so measure the new one.
+            box = None
+            for _ in range(20):
+                box = page.locator(f"[data-handle={handle}]").bounding_box()
+                if box is not None:
+                    break
+                page.wait_for_timeout(50)
+            assert box is not None, handle
             page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
             page.mouse.down()
             page.mouse.move(*at(x, y), steps=6)
@@ -306,6 +314,14 @@ class TestCalibration:
         for (x, y), (zx, zy) in zip(corners, zones[0]["polygon"], strict=True):
             assert (zx, zy) == (pytest.approx(x, abs=0.002), pytest.approx(y, abs=0.002))
         assert page.locator("#config-version").inner_text() == str(version + 3)
+
+        # Keyboard: a focused endpoint moves by 0.005 of the frame per arrow key.
+        page.locator("[data-handle=p1]").focus()
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        page.locator("details.coords summary").click()
+        assert float(page.get_by_label("x1").input_value()) == pytest.approx(line["x1"] + 0.01, abs=1e-4)
+        assert page.locator("#line-status").inner_text() == "Unsaved changes."
 
         page.get_by_role("button", name="Request fresh snapshot").click()
         page.get_by_text("Snapshot requested").wait_for()
