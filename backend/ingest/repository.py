@@ -348,7 +348,20 @@ async def write_snapshot_file(path: Path, data: bytes) -> str:
     return str(path)
 
 
-async def remove_snapshot_files(paths: Sequence[str]) -> None:
-    """Delete replaced snapshot files; one already gone is not an error."""
-    for path in paths:
-        await asyncio.to_thread(Path(path).unlink, missing_ok=True)
+def remove_files_when_settled(
+    session: AsyncSession, *, on_commit: Sequence[str], on_rollback: Sequence[str]
+) -> None:
+    """Delete `on_commit` files once the request's transaction commits, or `on_rollback` files if it rolls
+    back, so the files on disk always match the committed rows (a missing file is not an error)."""
+    settled = False
+
+    def remove(paths: Sequence[str]) -> None:
+        nonlocal settled
+        if settled:
+            return
+        settled = True
+        for path in paths:
+            Path(path).unlink(missing_ok=True)  # small local unlinks, in the commit's own callback
+
+    event.listen(session.sync_session, "after_commit", lambda _s: remove(on_commit), once=True)
+    event.listen(session.sync_session, "after_rollback", lambda _s: remove(on_rollback), once=True)

@@ -419,5 +419,6 @@ async def store_snapshot(
     else:
         snapshot.data = data
     replaced = await repository.replace_snapshot(session, camera, snapshot)
-    await repository.remove_snapshot_files(replaced)
+    written = [snapshot.path] if snapshot.path is not None else []
+    repository.remove_files_when_settled(session, on_commit=replaced, on_rollback=written)
     return SnapshotOut(captured_at=captured_at, width=width, height=height)

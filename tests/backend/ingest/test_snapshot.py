@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.auth.principals import CameraPrincipal
 from backend.config import Settings
+from backend.ingest import service
 from backend.ingest.repository import latest_snapshot
 from backend.models import Snapshot
 from tests.backend.ingest.helpers import jpeg_bytes, wire_ts
@@ -184,3 +186,18 @@ class TestSnapshot:
         )
         assert response.status_code == 422
         assert response.json()["error"]["fields"] == [{"field": "header.X-Captured-At", "message": message}]
+
+
+async def test_a_rolled_back_snapshot_leaves_no_file(
+    session: AsyncSession, settings: Settings, cam: CameraWithKey
+) -> None:
+    settings.snapshot_storage = "folder"
+    principal = CameraPrincipal(cam.camera.org_id, cam.camera.store_id, cam.camera.id, cam.camera.key_prefix)
+    now = datetime.now(UTC)
+    await service.store_snapshot(session, settings, principal, jpeg_bytes(), wire_ts(now), now)
+    [row] = await rows_of(session, cam)
+    assert row.path is not None
+    written = Path(row.path)
+    assert await asyncio.to_thread(written.exists)
+    await session.rollback()
+    assert not await asyncio.to_thread(written.exists)
