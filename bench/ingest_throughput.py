@@ -25,6 +25,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -409,6 +410,7 @@ def run(database: str, args: argparse.Namespace) -> dict[str, Any]:
     finally:
         if database == "postgresql":
             asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+        shutil.rmtree(tmp, ignore_errors=True)
 
     lat = sorted(result.latencies_ms)
     rate = result.sent_events / result.elapsed_s if result.elapsed_s else 0.0
