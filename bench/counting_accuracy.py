@@ -240,14 +240,19 @@ def count_with_session(session: CountingSession, source: Iterator[Frame] | Frame
     return Result(crossings, time.perf_counter() - started)
 
 
-def _thin(source: FrameSource, into: list[Frame]) -> Iterator[Frame]:
-    """Pass frames through, keeping each one's index, timestamp and size (not its pixels) for a replay."""
+def thin(frame: Frame) -> Frame:
+    """The frame's index, timestamp and size without its pixels, for a replay: a zero-stride view keeps the
+    shape (the session scales the line to it) in one pixel of memory."""
     import numpy as np
 
+    blank = np.broadcast_to(np.zeros((1, 1, 3), dtype=np.uint8), frame.image.shape)
+    return Frame(image=blank, ts=frame.ts, index=frame.index)
+
+
+def _thin(source: FrameSource, into: list[Frame]) -> Iterator[Frame]:
+    """Pass frames through, keeping a :func:`thin` copy of each for a replay."""
     for frame in source:
-        # A zero-stride view keeps the frame's shape (the session scales the line to it) in one pixel.
-        blank = np.broadcast_to(np.zeros((1, 1, 3), dtype=np.uint8), frame.image.shape)
-        into.append(Frame(image=blank, ts=frame.ts, index=frame.index))
+        into.append(thin(frame))
         yield frame
 
 
