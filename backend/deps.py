@@ -24,5 +24,8 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit runs when the handler returns and *before* the response is sent, so a client
+# never sees success for a write that then fails to commit (a worker would drop acknowledged events), and
+# a read right after a write always sees it.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -71,6 +71,17 @@ def _add_probe_routes(app: FastAPI) -> None:
         return {"name": name}
 
 
+async def test_a_failed_commit_is_never_reported_as_success(app: FastAPI, client: httpx.AsyncClient) -> None:
+    @app.post("/_probe/unflushed")
+    async def write_invalid_row(session: SessionDep) -> dict[str, str]:
+        session.add(Organization(name=None))  # NOT NULL: fails only when the commit flushes it
+        return {"status": "saved"}
+
+    response = await client.post("/_probe/unflushed")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+
+
 async def test_validation_error_names_the_field(app: FastAPI, client: httpx.AsyncClient) -> None:
     _add_probe_routes(app)
     response = await client.post("/_probe/items", json={"name": "tea", "quantity": -1})
