@@ -17,6 +17,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from backend.config import Settings
 
+SQLITE_IMMEDIATE = "storeintel_sqlite_immediate"
+"""Connection execution option: begin the SQLite transaction as a writer (ignored by PostgreSQL)."""
+
 
 def create_engine(settings: Settings) -> AsyncEngine:
     """Build the async engine for `settings.effective_database_url`.
@@ -58,7 +61,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A transaction that will write takes the write lock up front (IMMEDIATE), waiting in the busy
+        # handler for its turn. Started DEFERRED, a transaction that has read and then writes fails at once
+        # with SQLITE_BUSY_SNAPSHOT whenever another connection committed in between (WAL mode).
+        immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -67,9 +74,17 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 @asynccontextmanager
-async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """Yield a session; commit on success, roll back on any exception (which is re-raised)."""
+async def session_scope(
+    factory: async_sessionmaker[AsyncSession], *, writes: bool = True
+) -> AsyncIterator[AsyncSession]:
+    """Yield a session; commit on success, roll back on any exception (which is re-raised).
+
+    `writes=False` declares a read-only unit of work; otherwise, on SQLite, the transaction starts as a
+    writer (see `SQLITE_IMMEDIATE`) so concurrent writers queue instead of failing.
+    """
     async with factory() as session:
+        if writes and session.get_bind().dialect.name == "sqlite":
+            await session.connection(execution_options={SQLITE_IMMEDIATE: True})
         try:
             yield session
         except BaseException:

@@ -11,10 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.config import Settings
 from backend.db import session_scope
 
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's session: committed when the route returns, rolled back when it raises."""
-    async with session_scope(request.app.state.sessionmaker) as session:
+    """The request's session: committed when the route returns, rolled back when it raises.
+
+    Requests with a method that may write start as writers on SQLite (`backend.db.session_scope`).
+    """
+    writes = request.method not in _READ_ONLY_METHODS
+    async with session_scope(request.app.state.sessionmaker, writes=writes) as session:
         yield session
 
 
