@@ -179,6 +179,12 @@ async def make_heartbeat(session: AsyncSession, camera: Camera, **fields: Any) -
     values.update(fields)
     heartbeat = CameraHeartbeat(org_id=camera.org_id, camera_id=camera.id, **values)
     session.add(heartbeat)
+    from backend.cameras.coverage import record_coverage
+
+    ok = heartbeat.stream_status is StreamStatus.OK
+    await record_coverage(
+        session, camera.org_id, camera.id, [(heartbeat.observed_at or heartbeat.received_at, ok)]
+    )
     if camera.last_heartbeat_at is None or camera.last_heartbeat_at < heartbeat.received_at:
         camera.last_heartbeat_at = heartbeat.received_at
     await session.flush()

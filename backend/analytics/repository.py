@@ -20,12 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.analytics.timegrid import SLOT_S, slot_of
 from backend.models import (
     Camera,
-    CameraHeartbeat,
+    CameraCoverageSlot,
     Event,
     EventType,
     PosTransaction,
     Store,
-    StreamStatus,
     Zone,
 )
 
@@ -37,7 +36,9 @@ def _slot(session: AsyncSession, column: Any) -> ColumnElement[Any]:
         return func.date_bin(
             literal_column(f"interval '{SLOT_S} seconds'"), column, literal_column("'epoch'")
         )
-    return cast(func.strftime("%s", column), Integer).op("/")(literal(SLOT_S))
+    # SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS.ffffff' text; cut the fraction off before strftime('%s'),
+    # which would otherwise round xx:14:59.9999 up into the next slot.
+    return cast(func.strftime("%s", func.substr(column, 1, 19)), Integer).op("/")(literal(SLOT_S))
 
 
 def _slot_value(value: Any) -> int:
@@ -156,41 +157,41 @@ async def zone_visits(
 async def heartbeat_counts(
     session: AsyncSession, org_id: uuid.UUID, camera_ids: Sequence[uuid.UUID], ranges: Ranges
 ) -> dict[uuid.UUID, dict[int, tuple[int, int]]]:
-    """Camera id → slot → (heartbeats, heartbeats with stream_status ok) received within the UTC ranges."""
+    """Camera id → slot → (heartbeats, heartbeats with stream_status ok) within the UTC ranges.
+
+    Read from the coverage roll-up (`camera_coverage_slots`, one row per camera and slot, written with
+    every heartbeat), not from the heartbeat history: 96 rows per camera and day, and it outlives the
+    history's retention. Ranges are slot-aligned, so a slot is inside a range exactly when its start is.
+    """
     if not camera_ids or not ranges:
         return {}
-    slot = _slot(session, CameraHeartbeat.received_at).label("slot")
-    stmt = (
-        select(
-            CameraHeartbeat.camera_id,
-            slot,
-            func.count(),
-            func.sum(case((CameraHeartbeat.stream_status == StreamStatus.OK, 1), else_=0)),
-        )
-        .where(
-            CameraHeartbeat.org_id == org_id,
-            CameraHeartbeat.camera_id.in_(camera_ids),
-            _in_ranges(CameraHeartbeat.received_at, ranges),
-        )
-        .group_by(CameraHeartbeat.camera_id, slot)
+    stmt = select(
+        CameraCoverageSlot.camera_id,
+        CameraCoverageSlot.slot_start,
+        CameraCoverageSlot.heartbeats,
+        CameraCoverageSlot.heartbeats_ok,
+    ).where(
+        CameraCoverageSlot.org_id == org_id,
+        CameraCoverageSlot.camera_id.in_(camera_ids),
+        _in_ranges(CameraCoverageSlot.slot_start, ranges),
     )
     found: dict[uuid.UUID, dict[int, tuple[int, int]]] = defaultdict(dict)
-    for camera_id, s, total, ok in await session.execute(stmt):
-        found[camera_id][_slot_value(s)] = (int(total), int(ok))
+    for camera_id, start, total, ok in await session.execute(stmt):
+        found[camera_id][_slot_value(start)] = (int(total), int(ok))
     return found
 
 
 async def first_heartbeats(
     session: AsyncSession, org_id: uuid.UUID, camera_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, datetime]:
-    """Camera id → time of its first stored heartbeat (cameras that never sent one are absent)."""
+    """Camera id → start of the first slot it sent a heartbeat in (cameras that never sent one are absent)."""
     found: dict[uuid.UUID, datetime] = {}
     for camera_id in camera_ids:
-        # One index probe per camera (org_id, camera_id, received_at) instead of a grouped scan.
+        # One primary-key probe per camera (org_id, camera_id, slot_start) instead of a grouped scan.
         first = await session.scalar(
-            select(CameraHeartbeat.received_at)
-            .where(CameraHeartbeat.org_id == org_id, CameraHeartbeat.camera_id == camera_id)
-            .order_by(CameraHeartbeat.received_at)
+            select(CameraCoverageSlot.slot_start)
+            .where(CameraCoverageSlot.org_id == org_id, CameraCoverageSlot.camera_id == camera_id)
+            .order_by(CameraCoverageSlot.slot_start)
             .limit(1)
         )
         if first is not None:

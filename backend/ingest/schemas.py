@@ -82,6 +82,9 @@ class HeartbeatIn(BaseModel):
     # Longer messages are cut to the column's 2,000 characters rather than refused: a heartbeat must land.
     last_error: str | None = None
     zone_counts: dict[uuid.UUID, Count] | None = Field(default=None, max_length=1000)
+    # Capture time of the newest processed frame; for a replayed recording it lies in the past. Data
+    # coverage is counted at this time when it is within the accepted event window, else at receipt.
+    observed_at: AwareDatetime | None = None
 
 
 class CountingLineOut(BaseModel):

@@ -21,6 +21,7 @@ from pydantic_core import ErrorDetails
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.principals import CameraPrincipal
+from backend.cameras.coverage import record_coverage
 from backend.config import Settings
 from backend.errors import PayloadTooLarge, ValidationFailed
 from backend.ingest import repository
@@ -255,12 +256,24 @@ def clean_text(value: str) -> str:
     return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
+def coverage_time(observed_at: datetime | None, now: datetime, settings: Settings) -> datetime:
+    """When a heartbeat counts for data coverage: the worker's `observed_at` (frame capture time, UTC) when
+    it lies in the window events are accepted from (`ingest_max_age_days` back, `ingest_max_future_s`
+    ahead), else the receive time `now`, so a skewed worker clock cannot place coverage arbitrarily."""
+    if observed_at is None:
+        return now
+    earliest = now - timedelta(days=settings.ingest_max_age_days)
+    latest = now + timedelta(seconds=settings.ingest_max_future_s)
+    return observed_at if earliest <= observed_at <= latest else now
+
+
 async def record_heartbeat(
     session: AsyncSession, settings: Settings, camera: CameraPrincipal, body: HeartbeatIn, now: datetime
 ) -> None:
     """Store a heartbeat, mark the camera as heard from at `now` (UTC) and prune its old heartbeats.
 
-    `zone_counts` keeps only zones of this camera (another camera's zone id is dropped, not stored).
+    `zone_counts` keeps only zones of this camera (another camera's zone id is dropped, not stored). The
+    heartbeat is also added to the camera's coverage slot at `coverage_time(...)`.
     History older than `settings.heartbeat_retention_days` is deleted for this camera on each heartbeat.
     """
     await repository.start_writing(session, camera, now)
@@ -283,8 +296,15 @@ async def record_heartbeat(
         stream_status=StreamStatus(body.stream_status),
         last_error=last_error,
         zone_counts=zone_counts,
+        observed_at=body.observed_at,
     )
     await repository.add_heartbeat(session, camera, heartbeat, now)
+    await record_coverage(
+        session,
+        camera.org_id,
+        camera.camera_id,
+        [(coverage_time(body.observed_at, now, settings), heartbeat.stream_status is StreamStatus.OK)],
+    )
     await repository.prune_heartbeats(
         session, camera, now - timedelta(days=settings.heartbeat_retention_days)
     )

@@ -2,7 +2,7 @@
 
 from backend.models.base import Base
 from backend.models.enums import EventType, InSide, Role, StreamStatus, ZoneKind
-from backend.models.events import CameraHeartbeat, Event, PosTransaction, Snapshot
+from backend.models.events import CameraCoverageSlot, CameraHeartbeat, Event, PosTransaction, Snapshot
 from backend.models.identity import AdminAuditEntry, Invite, SigningKey
 from backend.models.stores import Camera, CountingLine, Store, Zone
 from backend.models.tenancy import Membership, Organization, User
@@ -11,6 +11,7 @@ __all__ = [
     "AdminAuditEntry",
     "Base",
     "Camera",
+    "CameraCoverageSlot",
     "CameraHeartbeat",
     "CountingLine",
     "Event",

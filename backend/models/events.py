@@ -73,6 +73,28 @@ class CameraHeartbeat(TenantMixin, Base):
     stream_status: Mapped[StreamStatus] = mapped_column(str_enum(StreamStatus, "stream_status"))
     last_error: Mapped[str | None] = mapped_column(String(2000))
     zone_counts: Mapped[dict[str, Any] | None]
+    # Capture time of the newest frame the worker had processed (UTC); differs from `received_at` when a
+    # recording is replayed. Data coverage follows it (see CameraCoverageSlot).
+    observed_at: Mapped[datetime | None]
+
+
+class CameraCoverageSlot(TenantMixin, Base):
+    """Heartbeats per camera and 15-minute UTC slot: the roll-up that data coverage is computed from.
+
+    Updated by every heartbeat (one upsert), kept after the heartbeat history is pruned, so coverage of any
+    past period costs one range read of 96 rows per camera and day. `slot_start` is aligned to :00, :15,
+    :30, :45 UTC (every real timezone offset is a multiple of 15 minutes, so slots nest in local hours).
+    """
+
+    __tablename__ = "camera_coverage_slots"
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id", "camera_id"], ["cameras.org_id", "cameras.id"], ondelete="CASCADE"),
+    )
+
+    camera_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    slot_start: Mapped[datetime] = mapped_column(primary_key=True)
+    heartbeats: Mapped[int] = mapped_column(default=0)
+    heartbeats_ok: Mapped[int] = mapped_column(default=0, comment="of them, with stream_status ok")
 
 
 class Snapshot(TenantMixin, Base):

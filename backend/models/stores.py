@@ -21,7 +21,11 @@ class Store(TenantMixin, CreatedAtMixin, Base):
     """
 
     __tablename__ = "stores"
-    __table_args__ = (ForeignKeyConstraint(["org_id"], ["organizations.id"]),)
+    __table_args__ = (
+        ForeignKeyConstraint(["org_id"], ["organizations.id"]),
+        # Admin routes address a store by id alone (the primary key leads with org_id).
+        Index(None, "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200))
@@ -44,6 +48,7 @@ class Camera(TenantMixin, CreatedAtMixin, Base):
         ForeignKeyConstraint(["org_id", "store_id"], ["stores.org_id", "stores.id"]),
         Index(None, "key_prefix"),
         Index(None, "org_id", "store_id"),
+        Index(None, "id"),
         CheckConstraint("target_fps > 0", name="target_fps_positive"),
     )
 

@@ -75,3 +75,101 @@ def test_every_tenant_owned_table_leads_its_primary_key_with_org_id() -> None:
         for constraint in table.constraints:
             if constraint.__class__.__name__ == "UniqueConstraint":
                 assert "org_id" in constraint.columns, (table.name, constraint.name)  # type: ignore[attr-defined]
+
+
+async def test_revision_0002_backfills_coverage_slots_from_heartbeats(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    import uuid
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, select
+
+    from backend.models import Camera, CameraCoverageSlot, CameraHeartbeat, Organization, Store
+
+    engine = create_engine(settings_for(empty_database_url, tmp_path))
+    org, store, camera = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    beats = [  # two in the 09:00 slot (one not ok), one at 09:15 exactly
+        (datetime(2026, 3, 1, 9, 0, 5, tzinfo=UTC), "ok"),
+        (datetime(2026, 3, 1, 9, 14, 59, 999999, tzinfo=UTC), "failed"),
+        (datetime(2026, 3, 1, 9, 15, tzinfo=UTC), "ok"),
+    ]
+    try:
+        await migrate.upgrade(engine, "0001")
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(Organization.__table__).values(
+                    id=org, name="o", is_active=True, created_at=beats[0][0]
+                )
+            )
+            await conn.execute(
+                insert(Store.__table__).values(
+                    org_id=org,
+                    id=store,
+                    name="s",
+                    timezone="UTC",
+                    opening_hours={},
+                    is_active=True,
+                    created_at=beats[0][0],
+                )
+            )
+            await conn.execute(
+                insert(Camera.__table__).values(
+                    org_id=org,
+                    id=camera,
+                    store_id=store,
+                    name="c",
+                    is_counting_line=True,
+                    enabled=True,
+                    key_prefix="p",
+                    key_hash="h",
+                    key_rotated_at=beats[0][0],
+                    config_version=1,
+                    target_fps=10.0,
+                    imgsz=640,
+                    conf=0.25,
+                    snapshot_requested=False,
+                    created_at=beats[0][0],
+                )
+            )
+            heartbeat_columns = {c.name for c in CameraHeartbeat.__table__.columns} - {"observed_at"}
+            table = CameraHeartbeat.__table__
+            for at, status in beats:
+                await conn.execute(
+                    insert(table)
+                    .values(
+                        {
+                            "org_id": org,
+                            "id": uuid.uuid4(),
+                            "camera_id": camera,
+                            "received_at": at,
+                            "worker_version": "0.1.0",
+                            "uptime_s": 1.0,
+                            "fps": 10.0,
+                            "frames_read": 1,
+                            "frames_dropped": 0,
+                            "outbox_depth": 0,
+                            "events_dropped": 0,
+                            "stream_status": status,
+                        }
+                    )
+                    .execution_options(),
+                )
+            assert heartbeat_columns  # the 0001 shape, without observed_at
+        await migrate.upgrade(engine, "0002")
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        CameraCoverageSlot.slot_start,
+                        CameraCoverageSlot.heartbeats,
+                        CameraCoverageSlot.heartbeats_ok,
+                    ).order_by(CameraCoverageSlot.slot_start)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (datetime(2026, 3, 1, 9, 0, tzinfo=UTC), 2, 1),
+        (datetime(2026, 3, 1, 9, 15, tzinfo=UTC), 1, 1),
+    ]

@@ -10,6 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.principals import UserPrincipal
+from backend.cameras.coverage import record_coverage
 from backend.models import Camera, CameraHeartbeat, Event, EventType, Organization, Role, StreamStatus
 
 
@@ -83,6 +84,10 @@ async def add_heartbeats(
         ts += timedelta(seconds=every_s)
     if rows:
         await session.execute(insert(CameraHeartbeat), rows)
+        # As heartbeat ingestion does: the coverage roll-up that analytics reads.
+        await record_coverage(
+            session, camera.org_id, camera.id, [(r["received_at"], status is StreamStatus.OK) for r in rows]
+        )
 
 
 def owner_of(org: Organization) -> UserPrincipal:

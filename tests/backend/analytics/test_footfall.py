@@ -124,3 +124,24 @@ async def test_csv_and_bad_ranges(
     )
     assert not_a_date.status_code == 422
     assert not_a_date.json()["error"]["fields"][0]["field"] == "query.from"
+
+
+async def test_an_event_a_microsecond_before_the_hour_stays_in_its_hour(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, owner: Owner
+) -> None:
+    from datetime import timedelta
+
+    from tests.backend.analytics.helpers import add_events
+
+    store = await make_store(session, owner.org, timezone="UTC")
+    cam = (await make_camera(session, settings, store)).camera
+    await add_heartbeats(session, cam, utc(2026, 2, 2, 9), utc(2026, 2, 2, 11))
+    # SQLite's strftime('%s') rounds sub-seconds: 09:59:59.9999995 must not slip into the 10:00 bucket.
+    await add_events(session, cam, [(utc(2026, 2, 2, 10) - timedelta(microseconds=1), IN)])
+    response = await client.get(
+        f"/stores/{store.id}/footfall",
+        params={"from": "2026-02-02", "to": "2026-02-02", "bucket": "hour"},
+        headers=owner.headers,
+    )
+    counts = {b["start"][11:16]: b["in_count"] for b in response.json()["buckets"] if b["covered"]}
+    assert counts == {"09:00": 1, "10:00": 0}

@@ -218,3 +218,67 @@ class TestHeartbeat:
             "/worker/heartbeat", json=heartbeat(last_error="x" * 70_000), headers=cam.headers
         )
         assert response.status_code == 413
+
+
+async def _slots(session: AsyncSession, cam: CameraWithKey) -> dict[datetime, tuple[int, int]]:
+    from backend.models import CameraCoverageSlot
+
+    rows = await session.execute(
+        select(CameraCoverageSlot.slot_start, CameraCoverageSlot.heartbeats, CameraCoverageSlot.heartbeats_ok)
+        .where(CameraCoverageSlot.camera_id == cam.camera.id)
+        .execution_options(populate_existing=True)
+    )
+    return {start: (total, ok) for start, total, ok in rows}
+
+
+async def test_heartbeats_roll_up_into_coverage_slots(
+    client: httpx.AsyncClient, session: AsyncSession, cam: CameraWithKey
+) -> None:
+    from backend.cameras.coverage import slot_start
+    from backend.models.base import utcnow
+
+    for status in ("ok", "ok", "reconnecting"):
+        response = await client.post(
+            "/worker/heartbeat", json=heartbeat(stream_status=status), headers=cam.headers
+        )
+        assert response.status_code == 204
+    slots = await _slots(session, cam)
+    # Three heartbeats within a second or two: one slot, unless the test straddled a slot boundary.
+    assert sum(total for total, _ in slots.values()) == 3
+    assert sum(ok for _, ok in slots.values()) == 2
+    assert max(slots) == slot_start(utcnow())
+
+
+@pytest.mark.parametrize(
+    ("observed_ago", "counted_ago"),
+    [
+        (timedelta(hours=3, minutes=7), timedelta(hours=3, minutes=7)),  # a replayed morning: counted then
+        (timedelta(days=30), timedelta(0)),  # older than late events may be: counted at receipt
+        (-timedelta(hours=1), timedelta(0)),  # a clock an hour fast: counted at receipt
+    ],
+)
+async def test_coverage_follows_observed_at_within_the_event_window(
+    observed_ago: timedelta,
+    counted_ago: timedelta,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    cam: CameraWithKey,
+) -> None:
+    from backend.cameras.coverage import slot_start
+    from backend.models.base import utcnow
+
+    now = utcnow()
+    body = heartbeat(observed_at=(now - observed_ago).isoformat())
+    assert (await client.post("/worker/heartbeat", json=body, headers=cam.headers)).status_code == 204
+    slots = await _slots(session, cam)
+    expected = slot_start(now - counted_ago)
+    assert set(slots) <= {expected, expected + timedelta(minutes=15)}  # receipt may tick into the next slot
+    stored = (await heartbeats_of(session, cam))[-1]
+    assert stored.observed_at == now - observed_ago
+
+
+async def test_naive_observed_at_is_422(client: httpx.AsyncClient, cam: CameraWithKey) -> None:
+    body = heartbeat(observed_at="2026-11-21T09:00:00")
+    response = await client.post("/worker/heartbeat", json=body, headers=cam.headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"][0]["field"] == "body.observed_at"
