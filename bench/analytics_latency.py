@@ -139,19 +139,18 @@ FROM cameras c JOIN stores s ON s.id = c.store_id,
 WHERE s.name = $1
 """
 
+# The coverage roll-up that heartbeat ingestion maintains (backend/cameras/coverage.py): every camera of
+# every store healthy for 90 days, 30 heartbeats per 15-minute slot.
+COVERAGE_SQL = """
+INSERT INTO camera_coverage_slots (org_id, camera_id, slot_start, heartbeats, heartbeats_ok)
+SELECT c.org_id, c.id, t, 30, 30
+FROM cameras c,
+     generate_series(date_trunc('day', now()) - interval '90 days', now(), interval '15 minutes') t
+ON CONFLICT DO NOTHING
+"""
 
-async def generate(reuse: bool) -> None:
-    """Create and fill the benchmark database (skipped with --reuse when it exists)."""
-    admin = await asyncpg.connect(ADMIN_DSN)
-    exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DB)
-    if reuse and exists:
-        await admin.close()
-        print(f"reusing database {DB}")
-        return
-    await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{DB}"')
-    await admin.close()
 
+async def _migrate() -> None:
     from backend import migrate
     from backend.config import Settings
     from backend.db import create_engine
@@ -159,6 +158,22 @@ async def generate(reuse: bool) -> None:
     engine = create_engine(Settings(database_url=ASYNC_URL, environment="test", secret_key="b" * 40))
     await migrate.upgrade(engine)
     await engine.dispose()
+
+
+async def generate(reuse: bool) -> None:
+    """Create and fill the benchmark database (skipped with --reuse when it exists)."""
+    admin = await asyncpg.connect(ADMIN_DSN)
+    exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DB)
+    if reuse and exists:
+        await admin.close()
+        print(f"reusing database {DB} (migrating it to head)")
+        await _migrate()
+        return
+    await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{DB}"')
+    await admin.close()
+
+    await _migrate()
 
     conn = await asyncpg.connect(ADMIN_DSN.rsplit("/", 1)[0] + "/" + DB)
     org_id = "00000000-0000-4000-8000-000000000001"
@@ -179,10 +194,11 @@ async def generate(reuse: bool) -> None:
     for name in names[:MEASURED_STORES]:
         await conn.execute(HEARTBEATS_SQL, name)
         print(f"  heartbeats for {name}: {time.perf_counter() - started:.0f} s", flush=True)
+    await conn.execute(COVERAGE_SQL)
     await conn.execute("VACUUM ANALYZE")
     counts = {
         t: await conn.fetchval(f"SELECT count(*) FROM {t}")  # noqa: S608 - fixed table names
-        for t in ("events", "camera_heartbeats", "pos_transactions")
+        for t in ("events", "camera_heartbeats", "camera_coverage_slots", "pos_transactions")
     }
     await conn.close()
     print(f"generated in {time.perf_counter() - started:.0f} s: {counts}")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: installs what is needed, then runs lint (ruff), types (mypy) and the test suite
-# (pytest) against real PostgreSQL and SQLite, the real model and the real video from ../shared.
+# The test command: installs what is needed (Python packages, the browser), starts PostgreSQL if it is
+# down, then runs lint (ruff, hadolint), types (mypy) and the test suite (pytest) against real PostgreSQL
+# and SQLite, the real model and the real video from ../shared, and a real headless Chromium.
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh tests/backend -k ready`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,6 +13,7 @@ export YOLO_CONFIG_DIR="${YOLO_CONFIG_DIR:-${TMPDIR:-/tmp}/storeintel-yolo}"
 mkdir -p "$YOLO_CONFIG_DIR"
 
 bash scripts/ensure-services.sh
+bash scripts/install-browser.sh   # Debian's chromium for the admin console's browser tests
 
 # One command per line: under `set -e` a failure inside an `a && b` list would not stop the script.
 echo "== ruff"
