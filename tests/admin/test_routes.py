@@ -5,13 +5,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth import service as auth
@@ -31,28 +28,13 @@ from tests.factories import (
     make_user,
     make_zone,
 )
-
-
-def _calls(dependant: Dependant) -> set[Any]:
-    found = {dependant.call}
-    for sub in dependant.dependencies:
-        found |= _calls(sub)
-    return found
-
-
-def _effective_routes(app: FastAPI) -> list[Any]:
-    # Recent FastAPI keeps included routers as nodes; this walks them with their inherited dependencies.
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:
-        return [r for r in app.routes if isinstance(r, APIRoute)]
-    return [r for r in iter_route_contexts(app.routes) if getattr(r, "dependant", None) is not None]
+from tests.route_table import dependency_calls, effective_routes
 
 
 def admin_routes(app: FastAPI) -> list[tuple[str, str]]:
     """(method, path) of every route under /admin."""
     routes = set()
-    for route in _effective_routes(app):
+    for route in effective_routes(app):
         if route.path.startswith("/admin"):
             routes.update((method, route.path) for method in route.methods)
     return sorted(routes)
@@ -70,9 +52,9 @@ def test_every_admin_route_has_an_example_and_no_example_is_stale() -> None:
 
 
 def test_every_admin_route_depends_on_the_admin_check() -> None:
-    for route in _effective_routes(create_app()):
+    for route in effective_routes(create_app()):
         if route.path.startswith("/admin"):
-            assert get_current_admin in _calls(route.dependant), route.path
+            assert get_current_admin in dependency_calls(route.dependant), route.path
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)

@@ -12,8 +12,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.deps import get_current_admin, get_current_user
@@ -22,31 +20,16 @@ from backend.main import create_app
 from backend.models import Role
 from tests.backend.owner_route_examples import OWNER_ROUTE_EXAMPLES
 from tests.factories import add_member, login, make_camera, make_org, make_store, make_user
+from tests.route_table import dependency_calls, effective_routes
 
 READ_METHODS = {"GET", "HEAD"}
-
-
-def _calls(dependant: Dependant) -> set[Any]:
-    found = {dependant.call}
-    for sub in dependant.dependencies:
-        found |= _calls(sub)
-    return found
-
-
-def _effective_routes(app: FastAPI) -> list[Any]:
-    # Recent FastAPI keeps included routers as nodes; this walks them with their inherited dependencies.
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:
-        return [r for r in app.routes if isinstance(r, APIRoute)]
-    return [r for r in iter_route_contexts(app.routes) if getattr(r, "dependant", None) is not None]
 
 
 def owner_routes(app: FastAPI) -> list[tuple[str, str]]:
     """(method, path) of every route that authenticates an owner/viewer and is not an admin route."""
     routes = set()
-    for route in _effective_routes(app):
-        calls = _calls(route.dependant)
+    for route in effective_routes(app):
+        calls = dependency_calls(route.dependant)
         if get_current_user in calls and get_current_admin not in calls:
             routes.update((method, route.path) for method in route.methods)
     return sorted(routes)
