@@ -10,7 +10,7 @@ than about half a slot can go unnoticed; one of a slot or longer never does.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 
 from backend.analytics.timegrid import SLOT_S
@@ -31,37 +31,38 @@ def min_heartbeats(offline_after_s: float) -> int:
 
 
 def camera_states(
-    counts: Mapping[int, tuple[int, int]],
+    runs: Sequence[tuple[int, int, bool]],
     first_slot: int,
     n_slots: int,
     required_from_slot: int | None,
-    needed: int,
 ) -> list[SlotState]:
-    """Per slot from `first_slot`: the camera's state from `counts` (slot → (heartbeats, of them stream ok)).
+    """Per slot from `first_slot`: the camera's state from its covering `runs`.
 
-    Slots before `required_from_slot` (the slot of the camera's first heartbeat, or of its creation when it
-    never sent one) are ABSENT: a camera added later does not make older data look incomplete. STALE: the
-    worker is alive but its stream is not ok (it sees no video).
+    `runs` are `(first_slot, end_slot, stream_ok)`: slots `[first_slot, end_slot)` in which the camera sent
+    at least `min_heartbeats` heartbeats, and whether at least as many of them had the stream ok (see
+    `repository.coverage_runs`); every other slot is OFFLINE. Slots before `required_from_slot` (the slot of
+    the camera's first heartbeat, or of its creation when it never sent one) are ABSENT: a camera added
+    later does not make older data look incomplete. STALE: the worker is alive but its stream is not ok (it
+    sees no video).
     """
-    states: list[SlotState] = []
-    for slot in range(first_slot, first_slot + n_slots):
-        if required_from_slot is None or slot < required_from_slot:
-            states.append(SlotState.ABSENT)
-            continue
-        total, ok = counts.get(slot, (0, 0))
-        if total < needed:
-            states.append(SlotState.OFFLINE)
-        elif ok < needed:
-            states.append(SlotState.STALE)
-        else:
-            states.append(SlotState.OK)
+    # Slice assignment per run rather than a test per slot: 90 days are 8,640 slots per camera.
+    states = [SlotState.OFFLINE] * n_slots
+    for lo, hi, stream_ok in runs:
+        a, b = max(lo, first_slot) - first_slot, min(hi, first_slot + n_slots) - first_slot
+        if a < b:
+            states[a:b] = [SlotState.OK if stream_ok else SlotState.STALE] * (b - a)
+    absent = n_slots if required_from_slot is None else min(n_slots, max(0, required_from_slot - first_slot))
+    states[:absent] = [SlotState.ABSENT] * absent
     return states
 
 
 def store_covered(per_camera: Sequence[Sequence[SlotState]], n_slots: int) -> list[bool]:
     """Per slot: at least one counting camera is set up and every one that is, is OK."""
-    covered: list[bool] = []
-    for i in range(n_slots):
-        states = [cam[i] for cam in per_camera if cam[i] is not SlotState.ABSENT]
-        covered.append(bool(states) and all(s is SlotState.OK for s in states))
-    return covered
+    ok, absent = SlotState.OK, SlotState.ABSENT
+    # Column-wise list comprehensions: one pass per camera instead of a list per slot.
+    all_fine = [True] * n_slots
+    any_present = [False] * n_slots
+    for cam in per_camera:
+        all_fine = [f and (s is ok or s is absent) for f, s in zip(all_fine, cam, strict=True)]
+        any_present = [p or s is not absent for p, s in zip(any_present, cam, strict=True)]
+    return [f and p for f, p in zip(all_fine, any_present, strict=True)]

@@ -155,8 +155,10 @@ def bucket_covered(series: SlotSeries, lo: int, hi: int) -> bool:
     """
     if hi <= lo:
         return False
-    relevant = [i for i in range(lo, hi) if series.open_s[i] > 0] or list(range(lo, hi))
-    return all(series.covered[i] for i in relevant)
+    open_s, covered = series.open_s[lo:hi], series.covered[lo:hi]
+    if any(open_s):
+        return all(c for o, c in zip(open_s, covered, strict=True) if o > 0)
+    return all(covered)
 
 
 @dataclass(frozen=True, slots=True)

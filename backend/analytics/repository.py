@@ -66,7 +66,12 @@ def _slot_value(value: Any) -> int:
 
 
 def _in_ranges(column: Any, ranges: Ranges) -> ColumnElement[bool]:
-    return or_(*[and_(column >= lo, column < hi) for lo, hi in ranges])
+    within = or_(*[and_(column >= lo, column < hi) for lo, hi in ranges])
+    if len(ranges) < 2:
+        return within
+    # PostgreSQL turns an OR of ranges into a filter over the whole index prefix (every event of the
+    # store); the enclosing range bounds the index scan and keeps it index-only.
+    return and_(column >= min(lo for lo, _ in ranges), column < max(hi for _, hi in ranges), within)
 
 
 async def enabled_cameras(session: AsyncSession, store: Store) -> Sequence[Camera]:
@@ -201,22 +206,71 @@ async def heartbeat_counts(
     return found
 
 
+async def coverage_runs(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    camera_ids: Sequence[uuid.UUID],
+    ranges: Ranges,
+    needed: int,
+) -> dict[uuid.UUID, list[tuple[int, int, bool]]]:
+    """Camera id → runs `(first_slot, end_slot, stream_ok)` of consecutive slots within the UTC ranges in
+    which the camera sent at least `needed` heartbeats; `stream_ok` when at least `needed` of them had the
+    stream ok. Slots in no run had fewer heartbeats (or none).
+
+    The roll-up is run-length encoded in SQL (consecutive slots of the same state share `slot - row_number`)
+    so 90 days of a healthy camera come back as a handful of rows instead of 8,640: fetching and converting
+    the rows, not reading them, was what cost.
+    """
+    if not camera_ids or not ranges:
+        return {}
+    slot = _slot_number(session, CameraCoverageSlot.slot_start)
+    stream_ok = CameraCoverageSlot.heartbeats_ok >= needed
+    per_slot = (
+        select(
+            CameraCoverageSlot.camera_id.label("camera_id"),
+            slot.label("slot"),
+            stream_ok.label("ok"),
+            (
+                slot
+                - func.row_number().over(
+                    partition_by=(CameraCoverageSlot.camera_id, stream_ok),
+                    order_by=CameraCoverageSlot.slot_start,
+                )
+            ).label("run"),
+        )
+        .where(
+            CameraCoverageSlot.org_id == org_id,
+            CameraCoverageSlot.camera_id.in_(camera_ids),
+            _in_ranges(CameraCoverageSlot.slot_start, ranges),
+            CameraCoverageSlot.heartbeats >= needed,
+        )
+        .subquery()
+    )
+    stmt = select(
+        per_slot.c.camera_id, per_slot.c.ok, func.min(per_slot.c.slot), func.max(per_slot.c.slot)
+    ).group_by(per_slot.c.camera_id, per_slot.c.ok, per_slot.c.run)
+    found: dict[uuid.UUID, list[tuple[int, int, bool]]] = defaultdict(list)
+    for camera_id, ok, lo, hi in await session.execute(stmt):
+        found[camera_id].append((int(lo), int(hi) + 1, bool(ok)))
+    return found
+
+
 async def first_heartbeats(
     session: AsyncSession, org_id: uuid.UUID, camera_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, datetime]:
     """Camera id → start of the first slot it sent a heartbeat in (cameras that never sent one are absent)."""
-    found: dict[uuid.UUID, datetime] = {}
-    for camera_id in camera_ids:
-        # One primary-key probe per camera (org_id, camera_id, slot_start) instead of a grouped scan.
-        first = await session.scalar(
-            select(CameraCoverageSlot.slot_start)
-            .where(CameraCoverageSlot.org_id == org_id, CameraCoverageSlot.camera_id == camera_id)
-            .order_by(CameraCoverageSlot.slot_start)
-            .limit(1)
-        )
-        if first is not None:
-            found[camera_id] = first
-    return found
+    if not camera_ids:
+        return {}
+    # One statement of per-camera `min()` subqueries: each is a primary-key probe (org_id, camera_id,
+    # slot_start) rather than a grouped scan, and all of them cost one round trip.
+    firsts = [
+        select(func.min(CameraCoverageSlot.slot_start))
+        .where(CameraCoverageSlot.org_id == org_id, CameraCoverageSlot.camera_id == camera_id)
+        .scalar_subquery()
+        for camera_id in camera_ids
+    ]
+    row = (await session.execute(select(*firsts))).one()
+    return {camera_id: first for camera_id, first in zip(camera_ids, row, strict=True) if first is not None}
 
 
 async def transaction_counts(session: AsyncSession, store: Store, ranges: Ranges) -> dict[int, int]:

@@ -129,34 +129,43 @@ def local_buckets(tz: ZoneInfo, start: int, end: int, kind: BucketKind) -> list[
     offset in force at them.
     """
     first, stop = start // SLOT_S, end // SLOT_S
-    offsets = slot_offsets(tz, first, stop - first)
-    buckets: list[Bucket] = []
-    run_start, run_key = first, None
-    for index, slot in enumerate(range(first, stop)):
-        local = slot * SLOT_S + offsets[index]
-        if kind == "15m":
-            key: tuple[int, int] = (slot, 0)
-        elif kind == "hour":
-            key = (local // 3600, offsets[index])
-        else:
-            key = (local // 86400, 0)
-        if run_key is not None and key != run_key:
-            buckets.append(_bucket(run_start, slot, offsets[run_start - first], offsets[index]))
-            run_start = slot
-        run_key = key
-    if stop > first:
-        end_offset = _offset(tz, stop * SLOT_S)
-        buckets.append(_bucket(run_start, stop, offsets[run_start - first], end_offset))
-    return buckets
+    n = stop - first
+    if n <= 0:
+        return []
+    offsets = slot_offsets(tz, first, n)
+    unit = {"15m": SLOT_S, "hour": 3600, "day": 86400}[kind]
+    step = unit // SLOT_S
 
+    def local_unit(i: int) -> int:
+        return ((first + i) * SLOT_S + offsets[i]) // unit
 
-def _bucket(first_slot: int, end_slot: int, start_offset: int, end_offset: int) -> Bucket:
-    return Bucket(
-        first_slot,
-        end_slot,
-        datetime.fromtimestamp(first_slot * SLOT_S, timezone(timedelta(seconds=start_offset))),
-        datetime.fromtimestamp(end_slot * SLOT_S, timezone(timedelta(seconds=end_offset))),
-    )
+    # A bucket starts where the local unit (quarter, hour, day) changes; an hour also starts afresh where the
+    # offset changes (the repeated hour). Between offset changes the unit changes every `step` slots, so
+    # only the first change of each constant-offset segment is searched for (90 days of hours stay cheap).
+    changes = [i for i in range(1, n) if offsets[i] != offsets[i - 1]]
+    starts = [0]
+    for lo, hi in zip([0, *changes], [*changes, n], strict=True):
+        if lo > 0 and (kind != "day" or local_unit(lo) != local_unit(lo - 1)):
+            starts.append(lo)
+        i = lo + 1
+        while i < hi and local_unit(i) == local_unit(i - 1):
+            i += 1
+        starts.extend(range(i, hi, step))
+    zones: dict[int, timezone] = {}
+
+    def at(slot: int, offset: int) -> datetime:
+        zone = zones.get(offset)
+        if zone is None:
+            zone = zones[offset] = timezone(timedelta(seconds=offset))
+        return datetime.fromtimestamp(slot * SLOT_S, zone)
+
+    # A bucket ends at the next one's start, with the offset in force there: one datetime per boundary.
+    bounds = [*starts, n]
+    times = [at(first + i, offsets[i]) for i in starts]
+    times.append(at(stop, _offset(tz, stop * SLOT_S)))
+    return [
+        Bucket(first + bounds[k], first + bounds[k + 1], times[k], times[k + 1]) for k in range(len(starts))
+    ]
 
 
 def iter_days(first: date, last: date) -> Iterator[date]:
