@@ -206,6 +206,9 @@ async def heartbeat_counts(
     return found
 
 
+_RUN_BLOCK = 30  # slots per bit mask: 2**30 - 1 still fits the 32-bit integer SQL sums it as
+
+
 async def coverage_runs(
     session: AsyncSession,
     org_id: uuid.UUID,
@@ -213,45 +216,42 @@ async def coverage_runs(
     ranges: Ranges,
     needed: int,
 ) -> dict[uuid.UUID, list[tuple[int, int, bool]]]:
-    """Camera id → runs `(first_slot, end_slot, stream_ok)` of consecutive slots within the UTC ranges in
-    which the camera sent at least `needed` heartbeats; `stream_ok` when at least `needed` of them had the
-    stream ok. Slots in no run had fewer heartbeats (or none).
+    """Camera id → runs `(first_slot, end_slot)` of consecutive slots within the UTC ranges in which the
+    camera sent at least `needed` heartbeats, with `stream_ok` when at least `needed` of them had the
+    stream ok; in slot order per state, a long run may come split in pieces. Slots in no run had fewer
+    heartbeats (or none).
 
-    The roll-up is run-length encoded in SQL (consecutive slots of the same state share `slot - row_number`)
-    so 90 days of a healthy camera come back as a handful of rows instead of 8,640: fetching and converting
-    the rows, not reading them, was what cost.
+    Fetching and converting one row per camera and slot (17,000 for 90 days), not reading them, was what
+    cost; so SQL folds each block of `_RUN_BLOCK` slots of one state into a bit mask (a hash aggregate, no
+    sort), and a block whose every slot has that state is one run.
     """
     if not camera_ids or not ranges:
         return {}
     slot = _slot_number(session, CameraCoverageSlot.slot_start)
-    stream_ok = CameraCoverageSlot.heartbeats_ok >= needed
-    per_slot = (
-        select(
-            CameraCoverageSlot.camera_id.label("camera_id"),
-            slot.label("slot"),
-            stream_ok.label("ok"),
-            (
-                slot
-                - func.row_number().over(
-                    partition_by=(CameraCoverageSlot.camera_id, stream_ok),
-                    order_by=CameraCoverageSlot.slot_start,
-                )
-            ).label("run"),
-        )
+    stream_ok = (CameraCoverageSlot.heartbeats_ok >= needed).label("ok")
+    block = (slot.op("/")(literal(_RUN_BLOCK))).label("block")
+    # Each (camera, slot) is one row, so the sum of distinct powers of two is their bitwise OR.
+    mask = func.sum(literal(1).op("<<")(cast(slot.op("%")(literal(_RUN_BLOCK)), Integer)))
+    stmt = (
+        select(CameraCoverageSlot.camera_id, stream_ok, block, mask)
         .where(
             CameraCoverageSlot.org_id == org_id,
             CameraCoverageSlot.camera_id.in_(camera_ids),
             _in_ranges(CameraCoverageSlot.slot_start, ranges),
             CameraCoverageSlot.heartbeats >= needed,
         )
-        .subquery()
+        .group_by(CameraCoverageSlot.camera_id, stream_ok, block)
     )
-    stmt = select(
-        per_slot.c.camera_id, per_slot.c.ok, func.min(per_slot.c.slot), func.max(per_slot.c.slot)
-    ).group_by(per_slot.c.camera_id, per_slot.c.ok, per_slot.c.run)
+    full = (1 << _RUN_BLOCK) - 1
     found: dict[uuid.UUID, list[tuple[int, int, bool]]] = defaultdict(list)
-    for camera_id, ok, lo, hi in await session.execute(stmt):
-        found[camera_id].append((int(lo), int(hi) + 1, bool(ok)))
+    for camera_id, ok, block_no, bits in await session.execute(stmt):
+        base, bits, runs = int(block_no) * _RUN_BLOCK, int(bits), found[camera_id]
+        if bits == full:
+            runs.append((base, base + _RUN_BLOCK, bool(ok)))
+            continue
+        runs.extend((base + i, base + i + 1, bool(ok)) for i in range(_RUN_BLOCK) if bits >> i & 1)
+    for runs in found.values():
+        runs.sort()
     return found
 
 
