@@ -51,6 +51,16 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> s
     return "\n".join(out)
 
 
+def _hours_so_far(footfall: dict[str, Any]) -> list[dict[str, Any]]:
+    """Hourly buckets from the first one with data up to the current hour; later gaps show as "—"."""
+    buckets: list[dict[str, Any]] = footfall["buckets"]
+    first = next((i for i, b in enumerate(buckets) if b["covered"]), None)
+    if first is None:
+        return []
+    started = [i for i, b in enumerate(buckets) if b["complete"] or b["covered"]]
+    return buckets[first : max(started) + 2]
+
+
 def _numeric(text: str) -> bool:
     return text.replace(".", "", 1).replace("-", "", 1).replace("%", "").isdigit()
 
@@ -59,7 +69,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:.2f}"
+        return str(int(value)) if value.is_integer() else f"{value:.2f}"
     return str(value)
 
 
@@ -123,8 +133,7 @@ def render(docs: dict[str, Any], timezone: str) -> str:
             ["hour", "in", "out"],
             [
                 [_local(b["start"], tz), b["in_count"], b["out_count"]]
-                for b in docs["footfall"]["buckets"]
-                if b["covered"] or b["in_count"]
+                for b in _hours_so_far(docs["footfall"])
             ],
         ),
         table(
