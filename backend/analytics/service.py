@@ -39,8 +39,8 @@ from backend.analytics.schemas import (
     CameraStatus,
     DashboardOut,
     Figure,
-    FootfallBucket,
-    FootfallOut,
+    FootfallBucketDict,
+    FootfallDict,
     FunnelOut,
     FunnelStage,
     HeatmapOut,
@@ -408,7 +408,7 @@ async def footfall(
     last_day: date | None,
     bucket: BucketKind,
     now: datetime | None = None,
-) -> FootfallOut:
+) -> FootfallDict:
     """IN and OUT per store-local bucket for local days `first_day..last_day` (inclusive; default the last
     seven local days up to today).
 
@@ -434,45 +434,44 @@ async def footfall(
     data_end = max(period.start, min(period.end, _floor_slot(ctx.now)))
     series = (await _fetch(session, ctx, settings, period.start, data_end)).series
     end_slot = data_end // SLOT_S
-    out: list[FootfallBucket] = []
-    # Every value below already has its field's type: construct without validating 2,000+ buckets.
+    out: list[FootfallBucketDict] = []
     for b in local_buckets(ctx.tz, period.start, period.end, bucket):
         lo, hi = series.index(b.first_slot), series.index(min(b.end_slot, end_slot))
         covered = hi > lo and bucket_covered(series, lo, hi)
         out.append(
-            FootfallBucket.model_construct(
-                start=b.start,
-                end=b.end,
-                in_count=sum(series.ins[lo:hi]) if covered else None,
-                out_count=sum(series.outs[lo:hi]) if covered else None,
-                covered=covered,
-                complete=b.end_slot <= end_slot,
-            )
+            {
+                "start": b.start,
+                "end": b.end,
+                "in_count": sum(series.ins[lo:hi]) if covered else None,
+                "out_count": sum(series.outs[lo:hi]) if covered else None,
+                "covered": covered,
+                "complete": b.end_slot <= end_slot,
+            }
         )
-    return FootfallOut.model_construct(
-        store_id=ctx.store.id,
-        timezone=ctx.store.timezone,
-        bucket=bucket,
-        start=from_epoch(period.start, ctx.tz),
-        end=from_epoch(period.end, ctx.tz),
-        buckets=out,
-    )
+    return {
+        "store_id": ctx.store.id,
+        "timezone": ctx.store.timezone,
+        "bucket": bucket,
+        "start": from_epoch(period.start, ctx.tz),
+        "end": from_epoch(period.end, ctx.tz),
+        "buckets": out,
+    }
 
 
-def footfall_csv(result: FootfallOut) -> str:
+def footfall_csv(result: FootfallDict) -> str:
     """The footfall series as CSV: `start,end,in,out,covered,complete`; empty cells for null counts."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["start", "end", "in", "out", "covered", "complete"])
-    for b in result.buckets:
+    for b in result["buckets"]:
         writer.writerow(
             [
-                b.start.isoformat(),
-                b.end.isoformat(),
-                "" if b.in_count is None else b.in_count,
-                "" if b.out_count is None else b.out_count,
-                str(b.covered).lower(),
-                str(b.complete).lower(),
+                b["start"].isoformat(),
+                b["end"].isoformat(),
+                "" if b["in_count"] is None else b["in_count"],
+                "" if b["out_count"] is None else b["out_count"],
+                str(b["covered"]).lower(),
+                str(b["complete"]).lower(),
             ]
         )
     return buffer.getvalue()
