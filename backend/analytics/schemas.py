@@ -9,8 +9,7 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, TypeAdapter
-from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
+from pydantic import BaseModel
 
 PeriodKind = Literal["day", "week", "month"]
 
@@ -110,33 +109,6 @@ class FootfallOut(BaseModel):
     start: datetime
     end: datetime
     buckets: list[FootfallBucket]
-
-
-class FootfallBucketDict(TypedDict):
-    """`FootfallBucket` as a plain dict, same fields in the same order."""
-
-    start: datetime
-    end: datetime
-    in_count: int | None
-    out_count: int | None
-    covered: bool
-    complete: bool
-
-
-class FootfallDict(TypedDict):
-    """`FootfallOut` as a plain dict, same fields in the same order: the footfall route builds up to 8,784
-    buckets, and constructing a model per bucket cost more than computing it. `FOOTFALL_JSON` writes the
-    same JSON as `FootfallOut` would (the OpenAPI schema still comes from `FootfallOut`)."""
-
-    store_id: uuid.UUID
-    timezone: str
-    bucket: Literal["15m", "hour", "day"]
-    start: datetime
-    end: datetime
-    buckets: list[FootfallBucketDict]
-
-
-FOOTFALL_JSON = TypeAdapter(FootfallDict)
 
 
 class FunnelStage(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -16,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.analytics import anomalies as rules
@@ -39,8 +41,7 @@ from backend.analytics.schemas import (
     CameraStatus,
     DashboardOut,
     Figure,
-    FootfallBucketDict,
-    FootfallDict,
+    FootfallOut,
     FunnelOut,
     FunnelStage,
     HeatmapOut,
@@ -54,6 +55,7 @@ from backend.analytics.timegrid import (
     BucketKind,
     Period,
     PeriodKind,
+    bucket_bounds,
     days_period,
     from_epoch,
     iter_days,
@@ -399,6 +401,28 @@ async def dashboard(
 # ------------------------------------------------------------------------------------------ footfall
 
 
+@dataclass(frozen=True, slots=True)
+class FootfallSeries:
+    """A footfall answer as columns: bucket `k` runs from local time `times[k]` to `times[k + 1]` (so
+    `times` has one entry more than the others); counts are None for a bucket without coverage.
+
+    Columns rather than a model per bucket: 90 days of hours are 2,160 buckets, and objects that live
+    through a request are what makes the garbage collector run its full collections (tens of milliseconds).
+    `footfall_json` writes it as `FootfallOut`.
+    """
+
+    store_id: uuid.UUID
+    timezone: str
+    bucket: BucketKind
+    start: datetime
+    end: datetime
+    times: list[datetime]
+    in_counts: list[int | None]
+    out_counts: list[int | None]
+    covered: list[bool]
+    complete: list[bool]
+
+
 async def footfall(
     session: AsyncSession,
     principal: UserPrincipal,
@@ -408,7 +432,7 @@ async def footfall(
     last_day: date | None,
     bucket: BucketKind,
     now: datetime | None = None,
-) -> FootfallDict:
+) -> FootfallSeries:
     """IN and OUT per store-local bucket for local days `first_day..last_day` (inclusive; default the last
     seven local days up to today).
 
@@ -434,44 +458,77 @@ async def footfall(
     data_end = max(period.start, min(period.end, _floor_slot(ctx.now)))
     series = (await _fetch(session, ctx, settings, period.start, data_end)).series
     end_slot = data_end // SLOT_S
-    out: list[FootfallBucketDict] = []
-    for b in local_buckets(ctx.tz, period.start, period.end, bucket):
-        lo, hi = series.index(b.first_slot), series.index(min(b.end_slot, end_slot))
+    bounds, times = bucket_bounds(ctx.tz, period.start, period.end, bucket)
+    ins, outs, flags, done = [], [], [], []
+    for k in range(len(bounds) - 1):
+        lo, hi = series.index(bounds[k]), series.index(min(bounds[k + 1], end_slot))
         covered = hi > lo and bucket_covered(series, lo, hi)
-        out.append(
-            {
-                "start": b.start,
-                "end": b.end,
-                "in_count": sum(series.ins[lo:hi]) if covered else None,
-                "out_count": sum(series.outs[lo:hi]) if covered else None,
-                "covered": covered,
-                "complete": b.end_slot <= end_slot,
-            }
-        )
-    return {
-        "store_id": ctx.store.id,
-        "timezone": ctx.store.timezone,
-        "bucket": bucket,
-        "start": from_epoch(period.start, ctx.tz),
-        "end": from_epoch(period.end, ctx.tz),
-        "buckets": out,
-    }
+        ins.append(sum(series.ins[lo:hi]) if covered else None)
+        outs.append(sum(series.outs[lo:hi]) if covered else None)
+        flags.append(covered)
+        done.append(bounds[k + 1] <= end_slot)
+    return FootfallSeries(
+        ctx.store.id,
+        ctx.store.timezone,
+        bucket,
+        from_epoch(period.start, ctx.tz),
+        from_epoch(period.end, ctx.tz),
+        times,
+        ins,
+        outs,
+        flags,
+        done,
+    )
 
 
-def footfall_csv(result: FootfallDict) -> str:
+_TIMES_JSON = TypeAdapter(list[datetime])
+
+
+def footfall_json(result: FootfallSeries) -> bytes:
+    """The footfall series as the JSON of `FootfallOut`, byte for byte, without a model per bucket.
+
+    The envelope and every time are written by pydantic (so datetimes read exactly as in the other
+    routes: `Z` for UTC, `+05:45`); counts, nulls and booleans are plain JSON literals.
+    """
+    envelope = FootfallOut(
+        store_id=result.store_id,
+        timezone=result.timezone,
+        bucket=result.bucket,
+        start=result.start,
+        end=result.end,
+        buckets=[],
+    ).model_dump_json()
+    head, tail = envelope[: -len("[]}")], "]}"
+    if not envelope.endswith('"buckets":[]}'):  # `buckets` must stay FootfallOut's last field
+        raise RuntimeError("FootfallOut's fields moved; footfall_json must follow them")
+    times: list[str] = json.loads(_TIMES_JSON.dump_json(result.times))
+
+    def number(value: int | None) -> str:
+        return "null" if value is None else str(value)
+
+    items = [
+        f'{{"start":"{times[k]}","end":"{times[k + 1]}","in_count":{number(result.in_counts[k])},'
+        f'"out_count":{number(result.out_counts[k])},"covered":{"true" if result.covered[k] else "false"},'
+        f'"complete":{"true" if result.complete[k] else "false"}}}'
+        for k in range(len(result.covered))
+    ]
+    return (head + "[" + ",".join(items) + tail).encode()
+
+
+def footfall_csv(result: FootfallSeries) -> str:
     """The footfall series as CSV: `start,end,in,out,covered,complete`; empty cells for null counts."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["start", "end", "in", "out", "covered", "complete"])
-    for b in result["buckets"]:
+    for k in range(len(result.covered)):
         writer.writerow(
             [
-                b["start"].isoformat(),
-                b["end"].isoformat(),
-                "" if b["in_count"] is None else b["in_count"],
-                "" if b["out_count"] is None else b["out_count"],
-                str(b["covered"]).lower(),
-                str(b["complete"]).lower(),
+                result.times[k].isoformat(),
+                result.times[k + 1].isoformat(),
+                "" if result.in_counts[k] is None else result.in_counts[k],
+                "" if result.out_counts[k] is None else result.out_counts[k],
+                str(result.covered[k]).lower(),
+                str(result.complete[k]).lower(),
             ]
         )
     return buffer.getvalue()

@@ -128,10 +128,21 @@ def local_buckets(tz: ZoneInfo, start: int, end: int, kind: BucketKind) -> list[
     day the skipped hour yields none; a local day bucket is 23, 24 or 25 hours long. Bucket times carry the
     offset in force at them.
     """
+    slots, times = bucket_bounds(tz, start, end, kind)
+    return [Bucket(slots[k], slots[k + 1], times[k], times[k + 1]) for k in range(len(slots) - 1)]
+
+
+def bucket_bounds(tz: ZoneInfo, start: int, end: int, kind: BucketKind) -> tuple[list[int], list[datetime]]:
+    """`local_buckets` as columns: bucket `k` covers slots `[slots[k], slots[k + 1])` and runs from local time
+    `times[k]` to `times[k + 1]`; both lists are empty for an empty range.
+
+    No object per bucket: 90 days of hours are 2,160 buckets, and objects that live through a request get
+    promoted by the garbage collector until a full collection (tens of milliseconds) runs.
+    """
     first, stop = start // SLOT_S, end // SLOT_S
     n = stop - first
     if n <= 0:
-        return []
+        return [], []
     offsets = slot_offsets(tz, first, n)
     unit = {"15m": SLOT_S, "hour": 3600, "day": 86400}[kind]
     step = unit // SLOT_S
@@ -160,12 +171,9 @@ def local_buckets(tz: ZoneInfo, start: int, end: int, kind: BucketKind) -> list[
         return datetime.fromtimestamp(slot * SLOT_S, zone)
 
     # A bucket ends at the next one's start, with the offset in force there: one datetime per boundary.
-    bounds = [*starts, n]
     times = [at(first + i, offsets[i]) for i in starts]
     times.append(at(stop, _offset(tz, stop * SLOT_S)))
-    return [
-        Bucket(first + bounds[k], first + bounds[k + 1], times[k], times[k + 1]) for k in range(len(starts))
-    ]
+    return [first + i for i in starts] + [stop], times
 
 
 def iter_days(first: date, last: date) -> Iterator[date]:
