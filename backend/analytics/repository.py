@@ -118,6 +118,22 @@ async def line_counts(
         )
         .group_by(slot)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # Three arrays in one row instead of a row per slot (3,000 for 90 days): rows that live through
+        # the request are what drives the garbage collector into its full collections.
+        grouped = stmt.subquery()
+        slots, ins, outs = (
+            await session.execute(
+                select(
+                    func.array_agg(
+                        cast(func.extract("epoch", grouped.c.slot), BigInteger).op("/")(literal(SLOT_S))
+                    ),
+                    func.array_agg(grouped.c[1]),
+                    func.array_agg(grouped.c[2]),
+                )
+            )
+        ).one()
+        return dict(zip(slots or [], zip(ins or [], outs or [], strict=True), strict=True))
     return {_slot_value(s): (int(i), int(o)) for s, i, o in await session.execute(stmt)}
 
 
