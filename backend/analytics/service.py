@@ -252,7 +252,20 @@ async def live(
     )
     since = min(restart_slot * SLOT_S, midnight)
     end = now_s + 1
-    counts = await repository.line_counts(session, ctx.store, ctx.counting_ids, [(_dt(since), _dt(end))])
+    billing = [
+        z
+        for z in await repository.zones(session, ctx.store, [c.id for c in ctx.cameras])
+        if z.kind == ZoneKind.BILLING
+    ]
+    counts, zone_slots = await repository.live_counts(
+        session,
+        ctx.store,
+        ctx.counting_ids,
+        [z.id for z in billing],
+        _dt(since),
+        _dt(restart_slot * SLOT_S),
+        _dt(end),
+    )
     slots = range(restart_slot, now_s // SLOT_S + 1)
     occ_series = SlotSeries(
         restart_slot,
@@ -265,14 +278,6 @@ async def live(
     occ = occupancy(occ_series)[1][-1] if has_counting else None
     footfall = sum(n for s, (n, _) in counts.items() if s * SLOT_S >= midnight) if has_counting else None
 
-    billing = [
-        z
-        for z in await repository.zones(session, ctx.store, [c.id for c in ctx.cameras])
-        if z.kind == ZoneKind.BILLING
-    ]
-    zone_slots = await repository.zone_counts(
-        session, ctx.store, [z.id for z in billing], [(_dt(restart_slot * SLOT_S), _dt(end))]
-    )
     queues: list[ZoneQueue] = []
     for zone in billing:
         per = zone_slots.get(zone.id, {})
