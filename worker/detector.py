@@ -1,9 +1,8 @@
-"""Person detection and tracking: Ultralytics YOLO through its tracking API with BoT-SORT (no ReID).
+"""Person detection and tracking: Ultralytics YOLO through its tracking API with ByteTrack.
 
 The model is a setting (a ``.pt`` checkpoint, an OpenVINO export directory or an ``.onnx`` file); the tracker
-settings live in ``worker/botsort.yaml``, which this project versions (``worker/bytetrack.yaml``, the previous
-default, is kept for comparison). Ultralytics is imported lazily so the pure parts of the worker (and their
-tests) do not need it.
+settings live in ``worker/bytetrack.yaml``, which this project versions. Ultralytics is imported lazily so the
+pure parts of the worker (and their tests) do not need it.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import numpy.typing as npt
 from worker.tracks import TrackedPerson
 
 PERSON_CLASS = 0  # COCO class index of "person"
-DEFAULT_TRACKER = Path(__file__).with_name("botsort.yaml")
+DEFAULT_TRACKER = Path(__file__).with_name("bytetrack.yaml")
 Image = npt.NDArray[np.uint8]
 
 
