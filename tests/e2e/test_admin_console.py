@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import (
     ADMIN_EMAIL,
@@ -120,7 +121,8 @@ class TestProvisioning:
         page.get_by_label("Name contains").press("Enter")
         page.get_by_text(_showing(1, 25, 26)).wait_for()
         rows = page.get_by_role("table", name="Organizations").locator("tbody tr")
-        assert rows.count() == 25
+        # expect() retries until the list has re-rendered; a bare count() could read it mid-render.
+        expect(rows).to_have_count(25)
         assert rows.first.inner_text().startswith(f"{prefix} 00")
         page.get_by_role("button", name="Next").click()
         page.get_by_text(_showing(26, 26, 26)).wait_for()
@@ -156,7 +158,7 @@ class TestProvisioning:
         page.get_by_label("Name contains").fill(org_name)
         page.get_by_label("Name contains").press("Enter")
         page.get_by_role("link", name=org_name).wait_for()
-        assert page.get_by_role("table", name="Organizations").locator("tbody tr").count() == 1
+        expect(page.get_by_role("table", name="Organizations").locator("tbody tr")).to_have_count(1)
         screenshot(page, "03-organizations")
 
         page.goto(f"{server.console_url}#/stores?org_id={org_id}")
@@ -305,7 +307,7 @@ class TestCalibration:
         corners = [(0.10, 0.60), (0.30, 0.60), (0.30, 0.90), (0.10, 0.90)]
         for x, y in corners:
             page.mouse.click(*at(x, y))
-        assert page.locator("[data-handle^=v]").count() == 4
+        expect(page.locator("[data-handle^=v]")).to_have_count(4)
         screenshot(page, "09-calibrate-zone")
         zone_form.get_by_role("button", name="Save zone").click()
         page.get_by_role("button", name="Edit zone Till").wait_for()
