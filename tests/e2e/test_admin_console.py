@@ -89,7 +89,7 @@ class TestLogin:
 
         page.reload()
         page.get_by_role("heading", name="Organizations").wait_for()
-        assert page.locator("#topbar").is_visible()
+        expect(page.locator("#topbar")).to_be_visible()
 
         page.get_by_role("button", name="Log out").click()
         page.get_by_role("heading", name="Admin console").wait_for()
@@ -150,8 +150,8 @@ class TestProvisioning:
         invites = server.api.get(f"/admin/organizations/{org_id}/invites").json()["items"]
         assert [i["email"] for i in invites] == ["owner@example.com"]
         invite_table = page.get_by_role("table", name="Invites")
-        assert invite_table.get_by_role("cell", name="owner@example.com", exact=True).is_visible()
-        assert invite_table.get_by_role("cell", name="pending", exact=True).is_visible()
+        expect(invite_table.get_by_role("cell", name="owner@example.com", exact=True)).to_be_visible()
+        expect(invite_table.get_by_role("cell", name="pending", exact=True)).to_be_visible()
         screenshot(page, "02-organization")
 
         page.get_by_role("link", name="Organizations", exact=True).first.click()
