@@ -218,15 +218,7 @@ class ReplayTracker:
 
 def session_for(settings: WorkerSettings, tracker: Any, line: BenchLine) -> CountingSession:
     """A CountingSession built exactly as worker.runner.Worker.run builds it."""
-    return CountingSession(
-        tracker,
-        parse_line(",".join(map(str, line.coords)), line.in_side),
-        [],
-        counter_config=settings.counter_config,
-        zone_config=settings.zone_config(),
-        anchor=settings.anchor,
-        foot_window=settings.foot_window,
-    )
+    return settings.counting_session(tracker, parse_line(",".join(map(str, line.coords)), line.in_side), [])
 
 
 def count_with_session(session: CountingSession, source: Iterator[Frame] | FrameSource) -> Result:

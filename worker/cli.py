@@ -255,7 +255,6 @@ def preview(
     from worker.client import BackendClient, make_http_client
     from worker.detector import YoloPersonTracker
     from worker.logs import configure_logging
-    from worker.pipeline import CountingSession
     from worker.preview import annotate
     from worker.settings import parse_zone
 
@@ -290,15 +289,8 @@ def preview(
             counting_line = counting_line or (remote.counting_line if remote.is_counting_line else None)
             zones = zones or remote.zones
     frames = FrameSource(s.source, s.source_config())
-    session = CountingSession(
-        YoloPersonTracker(s.detector_config()),
-        counting_line,
-        zones,
-        counter_config=s.counter_config,
-        zone_config=s.zone_config(),
-        anchor=s.anchor,
-        foot_window=s.foot_window,
-    )
+    session = s.counting_session(YoloPersonTracker(s.detector_config()), counting_line, zones)
+
     writer: Any = None
     bar = _Progress(frames, enabled=progress)
     try:

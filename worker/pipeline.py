@@ -13,6 +13,7 @@ from worker.geometry import Point
 from worker.line_counter import Direction, LineCounter, LineCounterConfig, LineCrossing
 from worker.schemas import CountingLineSpec, Event, ZoneSpec
 from worker.source import Frame
+from worker.stitching import StitchConfig, TrackStitcher
 from worker.tracks import AnchorPoint, FootPointEstimator, Observation, TrackedPerson
 from worker.zones import Zone, ZoneConfig, ZoneEvent, ZoneTracker
 
@@ -20,6 +21,7 @@ CounterConfigFor = Callable[[int], LineCounterConfig]
 """Builds the counter tuning for a frame height in pixels (hysteresis floors scale with the frame)."""
 
 DEFAULT_FOOT_WINDOW = timedelta(seconds=1)
+DEFAULT_FOOT_MIN_SAMPLES = 10  # the window's frames at the default 10 fps
 
 
 @dataclass(slots=True)
@@ -39,8 +41,11 @@ class CountingSession:
 
     The line and zones are normalized (0..1) and converted to pixels on the first frame and whenever the frame
     size changes. :meth:`set_layout` swaps them between frames (a new calibration takes effect without
-    restart). With the foot-point anchor, positions come from :class:`~worker.tracks.FootPointEstimator`
-    over ``foot_window`` (``None``: the raw bottom centre of each box).
+    restart). The tracker's ids first go through :class:`~worker.stitching.TrackStitcher` (``stitch``;
+    ``None``: the tracker's ids as they are), so a person whose track broke keeps one identity. With the
+    foot-point anchor, positions come from :class:`~worker.tracks.FootPointEstimator` over ``foot_window``
+    keeping at least ``foot_min_samples`` heights (``None``: the raw bottom centre of each box).
+    ``FrameResult.people`` and :attr:`last_people` carry the stitched identities.
     """
 
     def __init__(
@@ -53,11 +58,16 @@ class CountingSession:
         zone_config: ZoneConfig | None = None,
         anchor: AnchorPoint = AnchorPoint.BOTTOM_CENTER,
         foot_window: timedelta | None = DEFAULT_FOOT_WINDOW,
+        foot_min_samples: int = DEFAULT_FOOT_MIN_SAMPLES,
+        stitch: StitchConfig | None = None,
     ) -> None:
         self.tracker = tracker
         self.anchor = anchor
         self.foot_window = foot_window
+        self.foot_min_samples = foot_min_samples
+        self.stitch = stitch
         self._feet: FootPointEstimator | None = None
+        self._stitcher: TrackStitcher | None = None
         self._counter_config = counter_config
         self._zone_config = zone_config or ZoneConfig()
         self._line = line
@@ -101,6 +111,8 @@ class CountingSession:
         """Run tracking on one frame and turn the tracks into events. Frames must come in capture order."""
         self._ensure_geometry(frame.size)
         people = self.tracker.track(frame.image)
+        if self._stitcher is not None:
+            people = self._stitcher.relabel(frame.ts, people)
         self.last_people = people
         if self._feet is not None:
             observations = self._feet.observe(frame.ts, people)
@@ -141,9 +153,10 @@ class CountingSession:
             self.counter = None
             self.zone_tracker = None
             self._feet = None
+            self._stitcher = TrackStitcher(self.stitch) if self.stitch is not None else None
             if self.anchor is AnchorPoint.BOTTOM_CENTER and self.foot_window is not None:
                 ttl = self._counter_config(size[1]).track_ttl  # as long as the counter remembers a track
-                self._feet = FootPointEstimator(self.foot_window, ttl)
+                self._feet = FootPointEstimator(self.foot_window, ttl, self.foot_min_samples)
         width, height = size
         if self.counter is None and self._line is not None:
             ln = self._line

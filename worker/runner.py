@@ -99,15 +99,12 @@ class Worker:
         config = self._initial_config()
         tracker = self._tracker or YoloPersonTracker(self.settings.detector_config())
         s = self.settings
-        self.session = CountingSession(
+        self.session = s.counting_session(
             tracker,
             config.counting_line if config and config.is_counting_line else s.fallback_line(),
             config.zones if config else [],
-            counter_config=s.counter_config,
-            zone_config=s.zone_config(),
-            anchor=s.anchor,
-            foot_window=s.foot_window,
         )
+
         uploader = threading.Thread(target=self.uploader.run, args=(self.stop_event,), name="uploader")
         control = threading.Thread(target=self._control_loop, name="control", daemon=True)
         uploader.start()

@@ -3,6 +3,7 @@ overridden by command-line options. Built once in the CLI and passed down (no mo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -10,11 +11,13 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from worker.detector import DEFAULT_TRACKER, DetectorConfig
+from worker.detector import DEFAULT_TRACKER, DetectorConfig, PersonTracker
 from worker.line_counter import LineCounterConfig
+from worker.pipeline import CountingSession
 from worker.replay import ReplayClock
 from worker.schemas import CountingLineSpec, ZoneSpec
 from worker.source import SourceConfig
+from worker.stitching import StitchConfig
 from worker.tracks import AnchorPoint
 from worker.uploader import UploaderConfig
 from worker.zones import ZoneConfig
@@ -65,6 +68,18 @@ class WorkerSettings(BaseSettings):
         ge=0,
         description="Foot point from the box bottom or the box top plus the median height over this window, "
         "whichever moved less (robust to partial occlusion); 0 = the raw box bottom",
+    )
+    stitch_gap_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="Join a new track to a track lost up to this long ago where the person was heading "
+        "(one identity across occlusions); 0 = off",
+    )
+    stitch_gate_frac: float = Field(
+        default=0.5, gt=0, description="Join distance from the predicted box edge / person box height"
+    )
+    stitch_height_ratio: float = Field(
+        default=1.5, ge=1, description="Join only boxes whose heights differ by at most this factor"
     )
     hysteresis_box_frac: float = Field(default=0.05, ge=0, description="Band half-width / person box height")
     hysteresis_frame_frac: float = Field(default=0.005, ge=0, description="Band floor / frame height")
@@ -136,6 +151,39 @@ class WorkerSettings(BaseSettings):
     def foot_window(self) -> timedelta | None:
         """The foot-point estimator's window, or ``None`` for the raw box bottom."""
         return timedelta(seconds=self.foot_window_s) if self.foot_window_s > 0 else None
+
+    @property
+    def foot_min_samples(self) -> int:
+        """Heights the foot-point estimator keeps at least: as many as its window holds at the processing rate
+        (``target_fps``; 10 fps assumed when every frame is processed)."""
+        return max(1, round(self.foot_window_s * (self.target_fps or 10.0)))
+
+    def stitch_config(self) -> StitchConfig | None:
+        """Track stitching tuning, or ``None`` when ``stitch_gap_s`` is 0."""
+        if self.stitch_gap_s <= 0:
+            return None
+        return StitchConfig(
+            max_gap=timedelta(seconds=self.stitch_gap_s),
+            gate=self.stitch_gate_frac,
+            max_height_ratio=self.stitch_height_ratio,
+        )
+
+    def counting_session(
+        self, tracker: PersonTracker, line: CountingLineSpec | None, zones: Sequence[ZoneSpec]
+    ) -> CountingSession:
+        """The counting path for one stream, tuned by these settings (the worker, the preview and the
+        accuracy benchmark all build it here)."""
+        return CountingSession(
+            tracker,
+            line,
+            zones,
+            counter_config=self.counter_config,
+            zone_config=self.zone_config(),
+            anchor=self.anchor,
+            foot_window=self.foot_window,
+            foot_min_samples=self.foot_min_samples,
+            stitch=self.stitch_config(),
+        )
 
     def zone_config(self) -> ZoneConfig:
         """Zone tuning."""

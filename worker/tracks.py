@@ -80,14 +80,22 @@ class FootPointEstimator:
     that moved the least). ``x`` is the box centre either way. A track's first foot point is the box
     bottom; tracks unseen for ``ttl`` are forgotten.
 
+    The window never holds fewer than the track's last ``min_samples`` heights (set it to the number of frames
+    a window holds at the processing rate): after a person was hidden for a while, the heights from before
+    are still the best evidence of their size, and without them the first few cut-off boxes after the gap
+    would outvote the rest and move the foot point.
+
     The observation's ``scale`` is the median height too, so the hysteresis band does not shrink with the box
     of a half-hidden person.
     """
 
-    def __init__(self, window: timedelta, ttl: timedelta) -> None:
+    def __init__(self, window: timedelta, ttl: timedelta, min_samples: int = 1) -> None:
         if window <= timedelta(0):
             raise ValueError("the foot point window must be positive")
+        if min_samples < 1:
+            raise ValueError("min_samples must be >= 1")
         self.window = window
+        self.min_samples = min_samples
         self.ttl = ttl
         self._tracks: dict[int, _FootState] = {}
 
@@ -101,7 +109,7 @@ class FootPointEstimator:
             if st is None:
                 st = self._tracks[person.track_id] = _FootState(deque(), y2, ts)
             st.heights.append((ts, y2 - y1))
-            while ts - st.heights[0][0] > self.window:
+            while len(st.heights) > self.min_samples and ts - st.heights[0][0] > self.window:
                 st.heights.popleft()
             height = statistics.median(h for _, h in st.heights)
             from_top = y1 + height

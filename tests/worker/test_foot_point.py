@@ -56,6 +56,23 @@ def test_heights_older_than_the_window_are_dropped() -> None:
     assert ys[-1] == 160.0  # only 60 px heights left in the window
 
 
+@pytest.mark.parametrize(("min_samples", "expected"), [(10, 200.0), (1, 160.0)])
+def test_heights_from_before_a_gap_outvote_cut_off_boxes_after_it(min_samples: int, expected: float) -> None:
+    # 100 px tall for 1 s, unseen for 0.7 s (behind a pole), then back with the lower 40 px still hidden for
+    # three frames. With the last 10 heights kept the median stays 100 and the feet stay at 200; with the
+    # time window alone one full-height sample is left by the third frame, the cut-off ones win the median,
+    # and the foot point jumps up by 40 px (enough to cross a line and come back).
+    estimator = FootPointEstimator(timedelta(seconds=1), ttl=timedelta(seconds=5), min_samples=min_samples)
+    for i in range(10):
+        estimator.observe(T0 + i * STEP, [TrackedPerson(7, (10.0, 100.0, 30.0, 200.0), 0.8)])
+    ys = []
+    for i in range(17, 20):
+        (obs,) = estimator.observe(T0 + i * STEP, [TrackedPerson(7, (10.0, 100.0, 30.0, 160.0), 0.8)])
+        ys.append(obs.point.y)
+    assert ys[0] == 200.0
+    assert ys[-1] == expected
+
+
 def test_tracks_unseen_for_the_ttl_start_again() -> None:
     estimator = FootPointEstimator(timedelta(seconds=1), ttl=timedelta(seconds=2))
     estimator.observe(T0, [TrackedPerson(1, (0.0, 0.0, 10.0, 100.0), 0.9)])
@@ -64,6 +81,8 @@ def test_tracks_unseen_for_the_ttl_start_again() -> None:
     assert (obs.point.y, obs.scale) == (90.0, 40.0)  # a fresh start: the box bottom, its own height
 
 
-def test_window_must_be_positive() -> None:
+def test_window_and_min_samples_are_validated() -> None:
     with pytest.raises(ValueError, match="positive"):
         FootPointEstimator(timedelta(0), ttl=timedelta(seconds=5))
+    with pytest.raises(ValueError, match="min_samples"):
+        FootPointEstimator(timedelta(seconds=1), ttl=timedelta(seconds=5), min_samples=0)

@@ -22,7 +22,6 @@ from worker.evaluation import (
     match_crossings,
 )
 from worker.line_counter import Direction
-from worker.pipeline import CountingSession
 from worker.settings import WorkerSettings, parse_line
 from worker.source import FrameSource, SourceConfig
 
@@ -38,14 +37,7 @@ def test_vertical_line_counts_match_ground_truth() -> None:
 
     settings = WorkerSettings(model=str(OPENVINO_MODEL), imgsz=640, target_fps=FPS)
     line = parse_line(VERTICAL, "left")
-    session = CountingSession(
-        YoloPersonTracker(settings.detector_config()),
-        line,
-        [],
-        counter_config=settings.counter_config,
-        zone_config=settings.zone_config(),
-        anchor=settings.anchor,
-    )
+    session = settings.counting_session(YoloPersonTracker(settings.detector_config()), line, [])
     source = FrameSource(str(VIDEO), SourceConfig(target_fps=FPS, file_start_time=START))
     predicted: list[FrameCrossing] = []
     for result in session.run(source):
