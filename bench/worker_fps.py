@@ -98,7 +98,8 @@ def run_one(setting: str, line_set: str) -> dict[str, Any]:
 
     width, height, _ = ca.video_size_and_fps(ca.VIDEO)
     lines = {}
-    for line in ca.LINE_SETS[line_set]:
+    holdout = ca.draw_lines(ca.HOLDOUT_SEED)
+    for line in ca.line_set(line_set):
         result = ca.count_with_session(
             ca.session_for(settings, ca.ReplayTracker(tracker.frames), line), frames
         )
@@ -111,7 +112,13 @@ def run_one(setting: str, line_set: str) -> dict[str, Any]:
             "fp": score.false_positives,
             "fn": score.false_negatives,
             "tuned": line.tuned,
-            "set": "validation" if line in ca.VALIDATION_LINES else "default",
+            "set": "default"
+            if line in ca.DEFAULT_LINES
+            else "validation"
+            if line in ca.VALIDATION_LINES
+            else "holdout"
+            if line in holdout
+            else "other",
         }
     return {
         "setting": setting,
@@ -132,7 +139,7 @@ def run_one(setting: str, line_set: str) -> dict[str, Any]:
 def accuracy_cells(lines: dict[str, dict[str, Any]]) -> list[str]:
     """Lines at target, worst line error, Σ|error|/Σtruth and pooled F1, per line set."""
     cells = []
-    for group in ("default", "validation"):
+    for group in ("default", "validation", "holdout"):
         rows = [r for r in lines.values() if r["set"] == group]
         if not rows:
             cells.append("-")
@@ -199,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         "load avg (start → end)",
         "accuracy, default lines",
         "accuracy, validation lines",
+        "accuracy, holdout lines",
     ]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     names = {"pt": "PyTorch `yolo11n.pt`", "openvino": "OpenVINO INT8"}
