@@ -26,6 +26,12 @@ FRESH_ID_BASE = 1 << 30
 from 1 per stream) and below the backend's int32 limit on ``tracker_id``."""
 
 
+RETAIN = timedelta(seconds=10)
+"""How long the identity of a track that is no longer seen is remembered: longer than the tracker's own
+lost-track buffer (ByteTrack's is 3 s), so a tracker id the tracker revives after a join keeps the identity
+it was given."""
+
+
 @dataclass(frozen=True, slots=True)
 class StitchConfig:
     """Tuning of :class:`TrackStitcher`.
@@ -112,7 +118,7 @@ class TrackStitcher:
                 history.popleft()
             out.append(person if identity == person.track_id else replace(person, track_id=identity))
 
-        forget_before = ts - cfg.max_gap
+        forget_before = ts - max(cfg.max_gap, RETAIN)
         forgotten = {i for i, h in self._history.items() if h[-1].ts < forget_before}
         if forgotten:
             for identity in forgotten:
