@@ -37,6 +37,7 @@ This is a benchmark, not a test: it reports and never fails on a slow machine.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -64,6 +65,7 @@ from worker.evaluation import (  # noqa: E402
     line_in_pixels,
     load_mot_foot_points,
     match_crossings,
+    matched_pairs,
 )
 from worker.geometry import Point, signed_distance  # noqa: E402
 from worker.line_counter import Direction  # noqa: E402
@@ -131,15 +133,15 @@ other defaults had been chosen). ``--seed`` draws a different set the same way."
 LINE_SETS = ("default", "validation", "holdout", "all")
 
 
+def named_line_sets(seed: int = HOLDOUT_SEED) -> dict[str, tuple[BenchLine, ...]]:
+    """The three line sets by name, the holdout lines drawn with ``seed``."""
+    return {"default": DEFAULT_LINES, "validation": VALIDATION_LINES, "holdout": draw_lines(seed)}
+
+
 def line_set(name: str, seed: int = HOLDOUT_SEED) -> tuple[BenchLine, ...]:
-    """The lines of a named set; ``holdout`` is drawn with ``seed``; ``all`` is the three sets together."""
-    if name == "default":
-        return DEFAULT_LINES
-    if name == "validation":
-        return VALIDATION_LINES
-    if name == "holdout":
-        return draw_lines(seed)
-    return DEFAULT_LINES + VALIDATION_LINES + draw_lines(seed)
+    """The lines of a named set (see :func:`named_line_sets`); ``all`` is the three sets together."""
+    sets = named_line_sets(seed)
+    return sum(sets.values(), ()) if name == "all" else sets[name]
 
 
 def draw_lines(seed: int, count: int = 6, width: int = 768, height: int = 576) -> tuple[BenchLine, ...]:
@@ -198,10 +200,16 @@ def video_size_and_fps(video: Path) -> tuple[int, int, float]:
         cap.release()
 
 
+@functools.cache
+def ground_truth_tracks() -> dict[int, list[tuple[int, Point]]]:
+    """The annotated foot-point tracks (pixels), read once per process."""
+    return load_mot_foot_points(GROUND_TRUTH)
+
+
 def truth_for(line: BenchLine, width: int, height: int) -> list[FrameCrossing]:
     """Ground-truth crossings of ``line`` (worker/evaluation.py)."""
     return ground_truth_crossings(
-        load_mot_foot_points(GROUND_TRUTH), *line_in_pixels(line.coords, width, height), line.in_side
+        ground_truth_tracks(), *line_in_pixels(line.coords, width, height), line.in_side
     )
 
 
@@ -471,21 +479,11 @@ point a few pixels off passes round the end instead of through the segment."""
 
 
 def unmatched(report: LineReport, tolerance_frames: int) -> tuple[list[FrameCrossing], list[FrameCrossing]]:
-    """Ours' false negatives (true crossings left unmatched) and false positives, with the same greedy
-    matching as :func:`worker.evaluation.match_crossings`."""
+    """Ours' false negatives (true crossings left unmatched) and false positives, with the matching the
+    scores use (:func:`worker.evaluation.matched_pairs`)."""
     predicted, truth = report.results["ours"].crossings, report.truth
-    pairs = sorted(
-        (abs(p.frame - t.frame), i, j)
-        for i, p in enumerate(predicted)
-        for j, t in enumerate(truth)
-        if p.direction == t.direction and abs(p.frame - t.frame) <= tolerance_frames
-    )
-    used_p: set[int] = set()
-    used_t: set[int] = set()
-    for _, i, j in pairs:
-        if i not in used_p and j not in used_t:
-            used_p.add(i)
-            used_t.add(j)
+    pairs = matched_pairs(predicted, truth, tolerance_frames)
+    used_p, used_t = {i for i, _ in pairs}, {j for _, j in pairs}
     return (
         [t for j, t in enumerate(truth) if j not in used_t],
         [p for i, p in enumerate(predicted) if i not in used_p],
@@ -507,7 +505,7 @@ def classify_miss(
     ):
         return "reversed"
     a, b = line_in_pixels(report.line.coords, width, height)
-    points = dict(load_mot_foot_points(GROUND_TRUTH)[miss.track_id])
+    points = dict(ground_truth_tracks()[miss.track_id])
     p, q = points[max(f for f in points if f < miss.frame)], points[miss.frame]
     dp, dq = signed_distance(a, b, p), signed_distance(a, b, q)
     k = dp / (dp - dq)  # where the step p→q meets the line

@@ -98,7 +98,7 @@ def run_one(setting: str, line_set: str) -> dict[str, Any]:
 
     width, height, _ = ca.video_size_and_fps(ca.VIDEO)
     lines = {}
-    holdout = ca.draw_lines(ca.HOLDOUT_SEED)
+    set_of = {line: name for name, lines in ca.named_line_sets().items() for line in lines}
     for line in ca.line_set(line_set):
         result = ca.count_with_session(
             ca.session_for(settings, ca.ReplayTracker(tracker.frames), line), frames
@@ -112,13 +112,7 @@ def run_one(setting: str, line_set: str) -> dict[str, Any]:
             "fp": score.false_positives,
             "fn": score.false_negatives,
             "tuned": line.tuned,
-            "set": "default"
-            if line in ca.DEFAULT_LINES
-            else "validation"
-            if line in ca.VALIDATION_LINES
-            else "holdout"
-            if line in holdout
-            else "other",
+            "set": set_of[line],
         }
     return {
         "setting": setting,

@@ -98,26 +98,36 @@ def ground_truth_crossings(
     return sorted(out, key=lambda c: c.frame)
 
 
-def match_crossings(
-    predicted: Sequence[FrameCrossing], truth: Iterable[FrameCrossing], tolerance_frames: int
-) -> MatchScore:
-    """Greedy one-to-one matching of predicted to true crossings with the same direction.
+def matched_pairs(
+    predicted: Sequence[FrameCrossing], truth: Sequence[FrameCrossing], tolerance_frames: int
+) -> list[tuple[int, int]]:
+    """Greedy one-to-one matching of predicted to true crossings with the same direction; returns
+    ``(index in predicted, index in truth)`` pairs.
 
     A pair matches when their frames differ by at most ``tolerance_frames``; closest pairs are matched first.
     Track ids are ignored (tracker ids and annotation ids are unrelated).
     """
-    truth_list = list(truth)
-    pairs = sorted(
+    candidates = sorted(
         (abs(p.frame - t.frame), i, j)
         for i, p in enumerate(predicted)
-        for j, t in enumerate(truth_list)
+        for j, t in enumerate(truth)
         if p.direction == t.direction and abs(p.frame - t.frame) <= tolerance_frames
     )
     used_p: set[int] = set()
     used_t: set[int] = set()
-    for _, i, j in pairs:
+    out: list[tuple[int, int]] = []
+    for _, i, j in candidates:
         if i not in used_p and j not in used_t:
             used_p.add(i)
             used_t.add(j)
-    tp = len(used_p)
+            out.append((i, j))
+    return out
+
+
+def match_crossings(
+    predicted: Sequence[FrameCrossing], truth: Iterable[FrameCrossing], tolerance_frames: int
+) -> MatchScore:
+    """Scores :func:`matched_pairs`: true positives are the matched pairs."""
+    truth_list = list(truth)
+    tp = len(matched_pairs(predicted, truth_list, tolerance_frames))
     return MatchScore(tp, len(predicted) - tp, len(truth_list) - tp)

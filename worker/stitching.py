@@ -89,20 +89,21 @@ class TrackStitcher:
         self._identity: dict[int, int] = {}  # tracker id -> identity
         self._history: dict[int, deque[_Sample]] = {}  # identity -> recent samples
         self._next_fresh = FRESH_ID_BASE
-        self.joins = 0  # how many new tracks were joined to a lost identity (for logs and benchmarks)
 
     def relabel(self, ts: datetime, people: Sequence[TrackedPerson]) -> list[TrackedPerson]:
         """One frame's tracked people (pixel boxes, capture time ``ts``) with ``track_id`` replaced by the
         person's identity; same order."""
         cfg = self.config
-        present = {self._identity[p.track_id] for p in people if p.track_id in self._identity}
-        lost = {
-            identity: history
-            for identity, history in self._history.items()
-            if identity not in present and timedelta(0) < ts - history[-1].ts <= cfg.max_gap
-        }
-        if lost:
-            self._join_new_tracks(ts, [p for p in people if p.track_id not in self._identity], lost)
+        new = [p for p in people if p.track_id not in self._identity]
+        if new:
+            present = {self._identity[p.track_id] for p in people if p.track_id in self._identity}
+            lost = {
+                identity: history
+                for identity, history in self._history.items()
+                if identity not in present and timedelta(0) < ts - history[-1].ts <= cfg.max_gap
+            }
+            if lost:
+                self._join_new_tracks(ts, new, lost)
 
         out: list[TrackedPerson] = []
         used: set[int] = set()
@@ -158,7 +159,6 @@ class TrackStitcher:
             joined_tracks.add(track_id)
             joined_identities.add(identity)
             self._identity[track_id] = identity
-            self.joins += 1
 
     def _fresh(self) -> int:
         identity = self._next_fresh
