@@ -78,6 +78,11 @@ class WorkerSettings(BaseSettings):
     stitch_gate_frac: float = Field(
         default=0.5, gt=0, description="Join distance from the predicted box edge / person box height"
     )
+    stitch_gate_growth: float = Field(
+        default=0.5,
+        ge=0,
+        description="How much the join distance widens per second the person was unseen (x the gate)",
+    )
     stitch_height_ratio: float = Field(
         default=1.5, ge=1, description="Join only boxes whose heights differ by at most this factor"
     )
@@ -165,6 +170,7 @@ class WorkerSettings(BaseSettings):
         return StitchConfig(
             max_gap=timedelta(seconds=self.stitch_gap_s),
             gate=self.stitch_gate_frac,
+            gate_growth=self.stitch_gate_growth,
             max_height_ratio=self.stitch_height_ratio,
         )
 

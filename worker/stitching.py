@@ -40,6 +40,10 @@ class StitchConfig:
     buffer is 3 s; beyond ~2 s a walking person is more than a body height from any prediction).
     ``gate``: the largest distance between the predicted and the new box edge, as a fraction of the lost
     person's median box height (0.5: half a body height, scale-free across cameras).
+    ``gate_growth``: how fast the gate widens with the time the person was unseen, per second (0.5: a person
+    unseen for 2 s may be found within twice the gate). Where someone goes while hidden is less certain the
+    longer they are hidden (they slow down, stop or turn), as a Kalman filter's predicted covariance grows
+    with the prediction horizon.
     ``max_height_ratio``: how much taller or shorter the new box may be (1.5: a box with up to a third of the
     person cut off by an occluder still joins; a child does not join an adult).
     ``velocity_window``: the recent stretch of a track its velocity is measured over.
@@ -47,6 +51,7 @@ class StitchConfig:
 
     max_gap: timedelta = timedelta(seconds=2)
     gate: float = 0.5
+    gate_growth: float = 0.5
     max_height_ratio: float = 1.5
     velocity_window: timedelta = timedelta(seconds=1)
 
@@ -55,6 +60,8 @@ class StitchConfig:
             raise ValueError("max_gap and velocity_window must be positive")
         if self.gate <= 0:
             raise ValueError("gate must be positive")
+        if self.gate_growth < 0:
+            raise ValueError("gate_growth must be >= 0")
         if self.max_height_ratio < 1:
             raise ValueError("max_height_ratio must be >= 1")
 
@@ -73,9 +80,11 @@ class TrackStitcher:
     Each frame, a track id the stitcher has not seen before is compared with the identities that were seen
     within ``max_gap`` but not in this frame. A lost identity's box is predicted forward at its velocity over
     the last ``velocity_window`` (box centre in x; in y the box edge that moved less, because an occluder
-    moves one edge but not the other). The new box joins it when its top or its bottom edge centre lies within
-    ``gate`` x the lost box's median height of the predicted one, and the heights differ by at most
-    ``max_height_ratio``. Closest pairs are joined first, one to one.
+    moves one edge but not the other), and, as a second hypothesis, left where it was last seen (the person
+    stopped while hidden). The new box joins it when its top or its bottom edge centre lies, for either
+    hypothesis, within ``gate x (1 + gate_growth x seconds unseen)`` x the lost box's median height of the
+    predicted one, and the heights differ by at most ``max_height_ratio``. Closest pairs are joined first, one
+    to one.
 
     The output ids are the tracker's own for tracks that were never joined. If the tracker later revives an id
     whose identity was handed on and both are seen in the same frame, the revived one gets a fresh identity
@@ -141,15 +150,20 @@ class TrackStitcher:
                 continue
             vx, vy = _velocity(history)
             dt = (ts - last.ts).total_seconds()
-            x, top, bottom = last.x + vx * dt, last.top + vy * dt, last.bottom + vy * dt
+            moving = (last.x + vx * dt, last.top + vy * dt, last.bottom + vy * dt)
+            stopped = (last.x, last.top, last.bottom)
+            gate = cfg.gate * (1.0 + cfg.gate_growth * dt) * height
             for person in new:
                 x1, y1, x2, y2 = person.box
                 new_height = y2 - y1
                 if new_height <= 0 or max(new_height / height, height / new_height) > cfg.max_height_ratio:
                     continue
                 cx = (x1 + x2) / 2.0
-                distance = min(_dist(cx - x, y2 - bottom), _dist(cx - x, y1 - top))
-                if distance <= cfg.gate * height:
+                distance = min(
+                    min(_dist(cx - x, y2 - bottom), _dist(cx - x, y1 - top))
+                    for x, top, bottom in (moving, stopped)
+                )
+                if distance <= gate:
                     candidates.append((distance / height, person.track_id, identity))
         joined_tracks: set[int] = set()
         joined_identities: set[int] = set()

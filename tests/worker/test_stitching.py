@@ -73,6 +73,24 @@ def test_a_box_cut_off_at_the_bottom_joins_on_its_top_edge() -> None:
     assert identities(frames)[-1] == [1]
 
 
+def test_a_person_who_stopped_while_hidden_is_joined_where_they_were_last_seen() -> None:
+    # Walking right at 8 px a frame, hidden for 1 s, back at the spot where they disappeared: the walking
+    # prediction is 80 px (0.8 body heights) on, the "stopped" hypothesis is exact.
+    frames: list[list[TrackedPerson]] = [[walker(1, 100.0 + 8.0 * i)] for i in range(10)]
+    frames += [[] for _ in range(10)] + [[walker(2, 172.0)] for _ in range(5)]
+    assert identities(frames)[-1] == [1]
+
+
+@pytest.mark.parametrize(("gap_frames", "joined"), [(2, False), (15, True)])
+def test_the_gate_widens_with_the_time_unseen(gap_frames: int, joined: bool) -> None:
+    # A person standing at x=100 comes back 70 px (0.7 body heights) off: beyond the gate after 0.3 s
+    # (0.5 x 1.15 = 0.575), within it after 1.6 s (0.5 x 1.8 = 0.9), as someone who turned while hidden.
+    frames: list[list[TrackedPerson]] = [[walker(1, 100.0)] for _ in range(5)]
+    frames += [[] for _ in range(gap_frames)] + [[walker(2, 170.0)] for _ in range(3)]
+    assert identities(frames)[-1] == ([1] if joined else [2])
+    assert identities(frames, StitchConfig(gate_growth=0.0))[-1] == [2]
+
+
 def test_people_seen_in_the_same_frame_are_never_joined() -> None:
     # Two people side by side; a third box turns up right next to them while both are still visible.
     frames = [[walker(1, 100.0), walker(2, 130.0)] for _ in range(5)]
@@ -111,7 +129,13 @@ def test_identities_of_forgotten_tracks_are_released() -> None:
 
 @pytest.mark.parametrize(
     "field",
-    [{"max_gap": timedelta(0)}, {"gate": 0.0}, {"max_height_ratio": 0.9}, {"velocity_window": timedelta(0)}],
+    [
+        {"max_gap": timedelta(0)},
+        {"gate": 0.0},
+        {"gate_growth": -0.1},
+        {"max_height_ratio": 0.9},
+        {"velocity_window": timedelta(0)},
+    ],
 )
 def test_config_is_validated(field: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="must be"):
