@@ -131,3 +131,27 @@ def match_crossings(
     truth_list = list(truth)
     tp = len(matched_pairs(predicted, truth_list, tolerance_frames))
     return MatchScore(tp, len(predicted) - tp, len(truth_list) - tp)
+
+
+def without_back_and_forth(truth: Sequence[FrameCrossing], tolerance_frames: int) -> list[FrameCrossing]:
+    """The true crossings less each pair of one person crossing the line and back within
+    ``tolerance_frames`` (a foot point wobbling over the line, or a step over it and back).
+
+    A counter with hysteresis counts neither crossing of such a pair by design, and the pair cancels out in
+    any net count (occupancy), so this is the truth such a counter aims at. Per person, in frame order, a
+    crossing cancels the latest uncancelled one when it goes the other way within the tolerance (so IN, OUT,
+    IN within a second leaves one IN). A diagnostic, not a replacement for the truth: the target is scored
+    against the literal ground truth of :func:`ground_truth_crossings`.
+    """
+    kept: dict[int, list[FrameCrossing]] = defaultdict(list)
+    for crossing in sorted(truth, key=lambda c: c.frame):
+        stack = kept[crossing.track_id]
+        if (
+            stack
+            and stack[-1].direction != crossing.direction
+            and crossing.frame - stack[-1].frame <= tolerance_frames
+        ):
+            stack.pop()
+        else:
+            stack.append(crossing)
+    return sorted((c for stack in kept.values() for c in stack), key=lambda c: c.frame)
