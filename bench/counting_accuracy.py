@@ -850,7 +850,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"min_hits {settings.min_hits}, track TTL {settings.track_ttl_s:g} s, track stitching "
             + (
                 f"within {settings.stitch_gap_s:g} s (gate {settings.stitch_gate_frac:g} x height, "
-                f"+{settings.stitch_gate_growth:g} of itself per second unseen)"
+                f"+{settings.stitch_gate_growth:g} of itself per second unseen; a new box overlapping a "
+                f"tracked one by IoU {settings.stitch_duplicate_iou:g} or more never joins)"
                 if settings.stitch_gap_s > 0
                 else "off"
             )

@@ -86,6 +86,13 @@ class WorkerSettings(BaseSettings):
     stitch_height_ratio: float = Field(
         default=1.5, ge=1, description="Join only boxes whose heights differ by at most this factor"
     )
+    stitch_duplicate_iou: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="A new box overlapping a tracked box of the same frame by this IoU or more is a "
+        "duplicate detection of that person and is never joined (1 = off)",
+    )
     hysteresis_box_frac: float = Field(default=0.05, ge=0, description="Band half-width / person box height")
     hysteresis_frame_frac: float = Field(default=0.005, ge=0, description="Band floor / frame height")
     min_hits: int = Field(default=3, ge=1)
@@ -172,6 +179,7 @@ class WorkerSettings(BaseSettings):
             gate=self.stitch_gate_frac,
             gate_growth=self.stitch_gate_growth,
             max_height_ratio=self.stitch_height_ratio,
+            duplicate_iou=self.stitch_duplicate_iou,
         )
 
     def counting_session(

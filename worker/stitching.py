@@ -47,6 +47,10 @@ class StitchConfig:
     ``max_height_ratio``: how much taller or shorter the new box may be (1.5: a box with up to a third of the
     person cut off by an occluder still joins; a child does not join an adult).
     ``velocity_window``: the recent stretch of a track its velocity is measured over.
+    ``duplicate_iou``: a new box that overlaps the box of a track seen in the same frame by at least this
+    intersection over union is a second detection of that person (detectors leave such duplicates when
+    their overlap is under the NMS threshold, 0.7 in Ultralytics) and joins nobody; 0.5 is the usual
+    "same object" overlap (PASCAL VOC). 1 turns the check off for all but identical boxes.
     """
 
     max_gap: timedelta = timedelta(seconds=2)
@@ -54,6 +58,7 @@ class StitchConfig:
     gate_growth: float = 0.5
     max_height_ratio: float = 1.5
     velocity_window: timedelta = timedelta(seconds=1)
+    duplicate_iou: float = 0.5
 
     def __post_init__(self) -> None:
         if self.max_gap <= timedelta(0) or self.velocity_window <= timedelta(0):
@@ -64,6 +69,8 @@ class StitchConfig:
             raise ValueError("gate_growth must be >= 0")
         if self.max_height_ratio < 1:
             raise ValueError("max_height_ratio must be >= 1")
+        if not 0 < self.duplicate_iou <= 1:
+            raise ValueError("duplicate_iou must be in (0, 1]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +91,14 @@ class TrackStitcher:
     stopped while hidden). The new box joins it when its top or its bottom edge centre lies, for either
     hypothesis, within ``gate x (1 + gate_growth x seconds unseen)`` x the lost box's median height of the
     predicted one, and the heights differ by at most ``max_height_ratio``. Closest pairs are joined first, one
-    to one.
+    to one. A new box that overlaps the box of a track seen in the same frame by ``duplicate_iou`` or more is
+    a duplicate detection of that person and joins nobody.
 
-    The output ids are the tracker's own for tracks that were never joined. If the tracker later revives an id
-    whose identity was handed on and both are seen in the same frame, the revived one gets a fresh identity
-    (``FRESH_ID_BASE`` and up), so one identity never has two positions in a frame.
+    The output ids are the tracker's own for tracks that were never joined. A tracker id the tracker revives
+    after its identity was handed on to a successor (ByteTrack re-activates a lost track wherever its Kalman
+    prediction meets a detection, often on somebody else in a crowd) is a new track as far as the identities
+    go: it is joined like one, and if it joins nobody it gets a fresh identity (``FRESH_ID_BASE`` and up), so
+    one identity never has two positions in a frame.
 
     All coordinates are pixels of the frame; ``ts`` is the frame's capture time (UTC).
     """
@@ -96,6 +106,7 @@ class TrackStitcher:
     def __init__(self, config: StitchConfig | None = None) -> None:
         self.config = config or StitchConfig()
         self._identity: dict[int, int] = {}  # tracker id -> identity
+        self._seen: dict[int, datetime] = {}  # tracker id -> when the tracker last reported it
         self._history: dict[int, deque[_Sample]] = {}  # identity -> recent samples
         self._next_fresh = FRESH_ID_BASE
 
@@ -103,6 +114,9 @@ class TrackStitcher:
         """One frame's tracked people (pixel boxes, capture time ``ts``) with ``track_id`` replaced by the
         person's identity; same order."""
         cfg = self.config
+        revived = {p.track_id for p in people if self._handed_on(p.track_id)}
+        for track_id in revived:
+            del self._identity[track_id]
         new = [p for p in people if p.track_id not in self._identity]
         if new:
             present = {self._identity[p.track_id] for p in people if p.track_id in self._identity}
@@ -111,12 +125,19 @@ class TrackStitcher:
                 for identity, history in self._history.items()
                 if identity not in present and timedelta(0) < ts - history[-1].ts <= cfg.max_gap
             }
-            if lost:
-                self._join_new_tracks(ts, new, lost)
+            known = [p.box for p in people if p.track_id in self._identity]
+            candidates = [
+                p for p in new if max((_iou(p.box, box) for box in known), default=0.0) < cfg.duplicate_iou
+            ]
+            if lost and candidates:
+                self._join_new_tracks(ts, candidates, lost)
 
         out: list[TrackedPerson] = []
         used: set[int] = set()
         for person in people:
+            self._seen[person.track_id] = ts
+            if person.track_id in revived and person.track_id not in self._identity:
+                self._identity[person.track_id] = self._fresh()  # revived and joined nobody
             identity = self._identity.setdefault(person.track_id, person.track_id)
             if identity in used:  # a revived tracker id and its successor in one frame: keep them apart
                 identity = self._identity[person.track_id] = self._fresh()
@@ -136,7 +157,17 @@ class TrackStitcher:
             # A tracker id whose identity is forgotten starts afresh (as its own id) if it is revived.
             for track_id in [t for t, i in self._identity.items() if i in forgotten]:
                 del self._identity[track_id]
+            for track_id in [t for t, seen in self._seen.items() if seen < forget_before]:
+                del self._seen[track_id]
         return out
+
+    def _handed_on(self, track_id: int) -> bool:
+        """Whether ``track_id``'s identity was carried on by another tracker id since the tracker last
+        reported ``track_id`` (so ``track_id`` is being revived)."""
+        identity = self._identity.get(track_id)
+        history = self._history.get(identity) if identity is not None else None
+        seen = self._seen.get(track_id)  # None: unseen for longer than the identities are remembered
+        return history is not None and (seen is None or history[-1].ts > seen)
 
     def _join_new_tracks(
         self, ts: datetime, new: Sequence[TrackedPerson], lost: dict[int, deque[_Sample]]
@@ -188,6 +219,17 @@ def _velocity(history: deque[_Sample]) -> tuple[float, float]:
         return 0.0, 0.0
     top, bottom = last.top - first.top, last.bottom - first.bottom
     return (last.x - first.x) / span, (top if abs(top) < abs(bottom) else bottom) / span
+
+
+def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two ``(x1, y1, x2, y2)`` boxes (0 for disjoint or empty boxes)."""
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def _dist(dx: float, dy: float) -> float:

@@ -118,6 +118,38 @@ def test_a_revived_tracker_id_next_to_its_successor_gets_a_fresh_identity() -> N
     assert out[-1] == [1, FRESH_ID_BASE]
 
 
+def test_a_revived_tracker_id_whose_identity_was_handed_on_joins_a_person_lost_there() -> None:
+    # Person A (tracker id 1, x=100) is lost and found again as id 2, which takes identity 1. Person B (id 5)
+    # walks right from x=400 and disappears behind somebody; ByteTrack then revives its lost id 1 on B's box
+    # where B was heading. Id 1 is B now, not a stranger: it takes B's identity.
+    frames: list[list[TrackedPerson]] = [[walker(1, 100.0), walker(5, 400.0 + 8.0 * i)] for i in range(8)]
+    frames += [[walker(5, 400.0 + 8.0 * i)] for i in range(8, 10)]  # A unseen
+    frames += [[walker(2, 100.0), walker(5, 400.0 + 8.0 * i)] for i in range(10, 12)]  # A back as id 2
+    frames += [[walker(2, 100.0)] for _ in range(12, 15)]  # B hidden
+    frames += [[walker(2, 100.0), walker(1, 400.0 + 8.0 * i)] for i in range(15, 18)]  # id 1 revived on B
+    out = identities(frames)
+    assert out[11] == [1, 5]
+    assert out[-1] == [1, 5]
+
+
+def test_a_revived_tracker_id_whose_identity_was_handed_on_and_joins_nobody_is_a_new_person() -> None:
+    frames = walk_with_break(gap_frames=3)  # tracker id 2 took over identity 1 and walks on
+    frames += [[walker(1, 600.0)] for _ in range(3)]  # id 2 gone, id 1 revived far from where it was heading
+    out = identities(frames)
+    assert out[-4] == [1]
+    assert out[-3:] == [[FRESH_ID_BASE]] * 3
+
+
+def test_a_duplicate_box_of_a_tracked_person_is_not_joined() -> None:
+    # Person A (id 1) stands at x=100; person B (id 2) walks left towards them and is hidden after x=160. A
+    # new id 3 shows up on A's box (IoU 0.6 with it), within B's gate: a second detection of A, not B.
+    frames: list[list[TrackedPerson]] = [[walker(1, 100.0), walker(2, 200.0 - 8.0 * i)] for i in range(6)]
+    frames += [[walker(1, 100.0)] for _ in range(2)]
+    frames += [[walker(1, 100.0), walker(3, 105.0)] for _ in range(3)]
+    assert identities(frames)[-1] == [1, 3]
+    assert identities(frames, StitchConfig(duplicate_iou=1.0))[-1] == [1, 2]
+
+
 def test_identities_of_forgotten_tracks_are_released() -> None:
     stitcher = TrackStitcher()
     for i, people in enumerate(walk_with_break(gap_frames=3)):
@@ -125,6 +157,7 @@ def test_identities_of_forgotten_tracks_are_released() -> None:
     stitcher.relabel(T0 + timedelta(seconds=60), [])
     assert stitcher._identity == {}
     assert stitcher._history == {}
+    assert stitcher._seen == {}
 
 
 @pytest.mark.parametrize(
@@ -135,6 +168,8 @@ def test_identities_of_forgotten_tracks_are_released() -> None:
         {"gate_growth": -0.1},
         {"max_height_ratio": 0.9},
         {"velocity_window": timedelta(0)},
+        {"duplicate_iou": 0.0},
+        {"duplicate_iou": 1.5},
     ],
 )
 def test_config_is_validated(field: dict[str, Any]) -> None:
