@@ -79,7 +79,7 @@ class WorkerSettings(BaseSettings):
         default=0.5, gt=0, description="Join distance from the predicted box edge / person box height"
     )
     stitch_gate_growth: float = Field(
-        default=0.5,
+        default=1.0,
         ge=0,
         description="How much the join distance widens per second the person was unseen (x the gate)",
     )

@@ -40,10 +40,14 @@ class StitchConfig:
     buffer is 3 s; beyond ~2 s a walking person is more than a body height from any prediction).
     ``gate``: the largest distance between the predicted and the new box edge, as a fraction of the lost
     person's median box height (0.5: half a body height, scale-free across cameras).
-    ``gate_growth``: how fast the gate widens with the time the person was unseen, per second (0.5: a person
-    unseen for 2 s may be found within twice the gate). Where someone goes while hidden is less certain the
-    longer they are hidden (they slow down, stop or turn), as a Kalman filter's predicted covariance grows
-    with the prediction horizon.
+    ``gate_growth``: how fast the gate widens with the time the person was unseen, per second (1.0: a person
+    unseen for 1 s may be found within twice the gate, one body height). Where someone goes while hidden is
+    less certain the longer they are hidden (they slow down, stop or turn), as a Kalman filter's predicted
+    covariance grows with the prediction horizon. The value follows from walking speed: people walk about
+    0.8 body heights per second (1.4 m/s at 1.7 m), and one who slows down or stops partway is somewhere
+    between the "moving" and the "stopped" hypotheses, at most half that way, 0.4 body heights per second,
+    from the nearer one; the gate (0.5 body heights) growing by 0.8 of itself per second covers that, and 1.0
+    leaves room for a slight turn.
     ``max_height_ratio``: how much taller or shorter the new box may be (1.5: a box with up to a third of the
     person cut off by an occluder still joins; a child does not join an adult).
     ``velocity_window``: the recent stretch of a track its velocity is measured over.
@@ -55,7 +59,7 @@ class StitchConfig:
 
     max_gap: timedelta = timedelta(seconds=2)
     gate: float = 0.5
-    gate_growth: float = 0.5
+    gate_growth: float = 1.0
     max_height_ratio: float = 1.5
     velocity_window: timedelta = timedelta(seconds=1)
     duplicate_iou: float = 0.5

@@ -84,7 +84,7 @@ def test_a_person_who_stopped_while_hidden_is_joined_where_they_were_last_seen()
 @pytest.mark.parametrize(("gap_frames", "joined"), [(2, False), (15, True)])
 def test_the_gate_widens_with_the_time_unseen(gap_frames: int, joined: bool) -> None:
     # A person standing at x=100 comes back 70 px (0.7 body heights) off: beyond the gate after 0.3 s
-    # (0.5 x 1.15 = 0.575), within it after 1.6 s (0.5 x 1.8 = 0.9), as someone who turned while hidden.
+    # (0.5 x 1.3 = 0.65), within it after 1.6 s (0.5 x 2.6 = 1.3), as someone who turned while hidden.
     frames: list[list[TrackedPerson]] = [[walker(1, 100.0)] for _ in range(5)]
     frames += [[] for _ in range(gap_frames)] + [[walker(2, 170.0)] for _ in range(3)]
     assert identities(frames)[-1] == ([1] if joined else [2])
