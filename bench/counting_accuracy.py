@@ -76,6 +76,7 @@ from worker.line_counter import Direction  # noqa: E402
 from worker.pipeline import CountingSession  # noqa: E402
 from worker.settings import WorkerSettings, parse_line  # noqa: E402
 from worker.source import Frame, FrameSource, SourceConfig  # noqa: E402
+from worker.stitching import FRESH_ID_BASE, TrackStitcher  # noqa: E402
 from worker.tracks import TrackedPerson  # noqa: E402
 
 Side = Literal["left", "right"]
@@ -358,6 +359,80 @@ def run_ours(
         out[line.name] = result
         print(f"  ours {line.name}: {result.count()} crossings, {result.seconds:.0f} s", flush=True)
     return out
+
+
+def annotated_boxes() -> dict[int, list[tuple[int, tuple[float, float, float, float]]]]:
+    """``{frame: [(annotated person id, (x1, y1, x2, y2) in pixels), ...]}`` from the ground truth (rows with
+    ``conf`` 0 skipped, as in :func:`worker.evaluation.load_mot_foot_points`)."""
+    out: dict[int, list[tuple[int, tuple[float, float, float, float]]]] = {}
+    for row in GROUND_TRUTH.read_text().splitlines():
+        cells = row.split(",")
+        if len(cells) < 7 or float(cells[6]) == 0.0:
+            continue
+        frame, person = int(float(cells[0])), int(float(cells[1]))
+        x, y, w, h = (float(v) for v in cells[2:6])
+        out.setdefault(frame, []).append((person, (x, y, x + w, y + h)))
+    return out
+
+
+def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two ``(x1, y1, x2, y2)`` boxes."""
+    iw, ih = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def _who(person: int | None) -> str:
+    return "(unannotated)" if person is None else str(person)
+
+
+def stitch_report(settings: WorkerSettings, video: Path) -> str:
+    """Every join the track stitcher makes on one tracker run over ``video``, checked against the annotations:
+    the annotated person whose box (IoU ≥ 0.3) the lost identity last had, and the one the joining box has.
+
+    One line per join (video frame, tracker id, identity, frames unseen, persons before and after), then a
+    summary: how many joins put the same annotated person back together. Uses the outputs of
+    :class:`~worker.stitching.TrackStitcher` only.
+    """
+    config = settings.stitch_config()
+    if config is None:
+        return "Track stitching is off (STITCH_GAP_S=0)."
+    tracker = RecordingTracker(YoloPersonTracker(settings.detector_config()))
+    stamps: list[tuple[int, datetime]] = []  # (1-based video frame, capture time)
+    for frame in frames(video, settings.target_fps):
+        tracker.track(frame.image)
+        stamps.append((frame.index + 1, frame.ts))
+    boxes = annotated_boxes()
+
+    def person(frame: int, box: tuple[float, float, float, float]) -> int | None:
+        iou, who = max(((box_iou(box, b), p) for p, b in boxes.get(frame, [])), default=(0.0, None))
+        return who if iou >= 0.3 else None
+
+    stitcher = TrackStitcher(config)
+    last_seen: dict[int, tuple[int, tuple[float, float, float, float]]] = {}  # identity -> (frame, box)
+    labelled: dict[int, int] = {}  # tracker id -> the identity it was last output as
+    lines: list[str] = []
+    right = 0
+    for (frame, ts), people in zip(stamps, tracker.frames, strict=True):
+        for raw, out in zip(people, stitcher.relabel(ts, people), strict=True):
+            identity = out.track_id
+            joined = identity != raw.track_id and identity < FRESH_ID_BASE and identity in last_seen
+            if joined and labelled.get(raw.track_id) != identity:
+                lost_frame, lost_box = last_seen[identity]
+                before, after = person(lost_frame, lost_box), person(frame, raw.box)
+                same = before is not None and before == after
+                right += same
+                lines.append(
+                    f"frame {frame}: tracker id {raw.track_id} joins identity {identity} after "
+                    f"{frame - lost_frame} frames; annotated person {_who(before)} -> {_who(after)}"
+                    + ("" if same else "  (not the same person)")
+                )
+            labelled[raw.track_id] = identity
+            last_seen[identity] = (frame, raw.box)
+    lines.append(f"{len(lines)} joins, {right} of them join the same annotated person")
+    return "\n".join(lines)
 
 
 # -- peers ------------------------------------------------------------------------------------------------
@@ -783,12 +858,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-peers", action="store_true", help="ours only")
     parser.add_argument("--json", type=Path, help="also write the crossings as JSON here")
     parser.add_argument("--write-docs", action="store_true", help="replace the table in docs/benchmarks.md")
+    parser.add_argument(
+        "--stitch-report",
+        action="store_true",
+        help="print every track-stitching join checked against the annotated identities, and exit",
+    )
     args = parser.parse_args(argv)
 
     lines: list[BenchLine] = args.lines or list(line_set(args.line_set, args.seed, args.draw_seeds))
     width, height, fps = video_size_and_fps(args.video)
     tolerance_frames = round(args.tolerance_s * fps)
     settings = WorkerSettings(model=args.model, imgsz=args.imgsz, target_fps=args.target_fps)
+    if args.stitch_report:
+        print(stitch_report(settings, args.video))
+        return 0
     load_before = os.getloadavg()
     started = time.perf_counter()
     print(
