@@ -71,7 +71,7 @@ from worker.evaluation import (  # noqa: E402
     matched_pairs,
     without_back_and_forth,
 )
-from worker.geometry import Point, signed_distance  # noqa: E402
+from worker.geometry import Point, box_iou, signed_distance  # noqa: E402
 from worker.line_counter import Direction  # noqa: E402
 from worker.pipeline import CountingSession  # noqa: E402
 from worker.settings import WorkerSettings, parse_line  # noqa: E402
@@ -373,15 +373,6 @@ def annotated_boxes() -> dict[int, list[tuple[int, tuple[float, float, float, fl
         x, y, w, h = (float(v) for v in cells[2:6])
         out.setdefault(frame, []).append((person, (x, y, x + w, y + h)))
     return out
-
-
-def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Intersection over union of two ``(x1, y1, x2, y2)`` boxes."""
-    iw, ih = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def _who(person: int | None) -> str:

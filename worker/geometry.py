@@ -81,3 +81,15 @@ def point_in_polygon(p: Point, polygon: Sequence[Point]) -> bool:
                 inside = not inside
         j = i
     return inside
+
+
+def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two ``(x1, y1, x2, y2)`` boxes in the same unit (pixels in the pipeline):
+    0 for disjoint or empty boxes, 1 for identical ones."""
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0

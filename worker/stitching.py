@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from worker.geometry import box_iou
 from worker.tracks import TrackedPerson
 
 FRESH_ID_BASE = 1 << 30
@@ -131,7 +132,7 @@ class TrackStitcher:
             }
             known = [p.box for p in people if p.track_id in self._identity]
             candidates = [
-                p for p in new if max((_iou(p.box, box) for box in known), default=0.0) < cfg.duplicate_iou
+                p for p in new if max((box_iou(p.box, box) for box in known), default=0.0) < cfg.duplicate_iou
             ]
             if lost and candidates:
                 self._join_new_tracks(ts, candidates, lost)
@@ -161,8 +162,8 @@ class TrackStitcher:
             # A tracker id whose identity is forgotten starts afresh (as its own id) if it is revived.
             for track_id in [t for t, i in self._identity.items() if i in forgotten]:
                 del self._identity[track_id]
-            for track_id in [t for t, seen in self._seen.items() if seen < forget_before]:
-                del self._seen[track_id]
+        for track_id in [t for t, seen in self._seen.items() if seen < forget_before]:
+            del self._seen[track_id]
         return out
 
     def _handed_on(self, track_id: int) -> bool:
@@ -223,17 +224,6 @@ def _velocity(history: deque[_Sample]) -> tuple[float, float]:
         return 0.0, 0.0
     top, bottom = last.top - first.top, last.bottom - first.bottom
     return (last.x - first.x) / span, (top if abs(top) < abs(bottom) else bottom) / span
-
-
-def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Intersection over union of two ``(x1, y1, x2, y2)`` boxes (0 for disjoint or empty boxes)."""
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _dist(dx: float, dy: float) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.geometry import Point, cross, point_in_polygon, segments_intersect, signed_distance
+from worker.geometry import Point, box_iou, cross, point_in_polygon, segments_intersect, signed_distance
 
 H = (Point(0, 0.5), Point(1, 0.5))  # the protocol's example: upper half is "left"
 
@@ -59,3 +59,21 @@ L_SHAPE = (Point(0, 0), Point(10, 0), Point(10, 4), Point(4, 4), Point(4, 10), P
 )
 def test_point_in_polygon(polygon: tuple[Point, ...], p: Point, expected: bool) -> None:
     assert point_in_polygon(p, polygon) is expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ((0, 0, 10, 10), (0, 0, 10, 10), 1.0),
+        ((0, 0, 10, 10), (5, 0, 15, 10), 50 / 150),  # half overlaps: 50 shared of 150 covered
+        ((0, 0, 10, 10), (2, 2, 8, 8), 36 / 100),  # one inside the other
+        ((0, 0, 10, 10), (10, 0, 20, 10), 0.0),  # touching edges
+        ((0, 0, 10, 10), (20, 20, 30, 30), 0.0),
+        ((0, 0, 0, 10), (0, 0, 0, 10), 0.0),  # empty boxes
+    ],
+)
+def test_box_iou(
+    a: tuple[float, float, float, float], b: tuple[float, float, float, float], expected: float
+) -> None:
+    assert box_iou(a, b) == pytest.approx(expected)
+    assert box_iou(b, a) == pytest.approx(expected)
