@@ -67,6 +67,7 @@ from worker.evaluation import (  # noqa: E402
     ground_truth_crossings,
     line_in_pixels,
     load_mot_foot_points,
+    locate_crossings,
     match_crossings,
     matched_pairs,
     without_back_and_forth,
@@ -312,13 +313,12 @@ def session_for(settings: WorkerSettings, tracker: Any, line: BenchLine) -> Coun
 def count_with_session(session: CountingSession, source: Iterator[Frame] | FrameSource) -> Result:
     """Run a session over the frames; crossings located by the video frame their timestamp belongs to."""
     started = time.perf_counter()
-    frame_of: dict[datetime, int] = {}
+    seen: list[tuple[datetime, int]] = []
     events: list[tuple[datetime, Direction, int]] = []
     for result in session.run(source):
-        frame_of[result.frame.ts] = result.frame.index + 1  # MOT frames are 1-based
+        seen.append((result.frame.ts, result.frame.index + 1))  # MOT frames are 1-based
         events += [(c.ts, c.direction, c.track_id) for c in result.crossings]
-    crossings = [FrameCrossing(frame_of[ts], d, tid) for ts, d, tid in events]
-    return Result(crossings, time.perf_counter() - started)
+    return Result(locate_crossings(events, seen), time.perf_counter() - started)
 
 
 def thin(frame: Frame) -> Frame:

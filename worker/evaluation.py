@@ -8,11 +8,13 @@ annotated person, counted on every pair of consecutive annotations where it chan
 
 from __future__ import annotations
 
+import bisect
 import csv
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from worker.geometry import Point, segments_intersect, signed_distance
@@ -53,6 +55,22 @@ class MatchScore:
         """Harmonic mean of precision and recall, computed as 2·TP / (2·TP + FP + FN)."""
         denominator = 2 * self.true_positives + self.false_positives + self.false_negatives
         return 2 * self.true_positives / denominator if denominator else 1.0
+
+
+def locate_crossings(
+    events: Iterable[tuple[datetime, Direction, int]], frames: Sequence[tuple[datetime, int]]
+) -> list[FrameCrossing]:
+    """Counted crossings ``(time, direction, track id)`` located by frame: each belongs to the first frame
+    captured at or after its time, i.e. the first frame past the line, the convention of
+    :func:`ground_truth_crossings` (a crossing's time may fall between two frames, see
+    :class:`~worker.line_counter.LineCrossing`). ``frames``: ``(capture time, frame number)`` in capture
+    order; a time after the last frame belongs to the last frame."""
+    times = [t for t, _ in frames]
+    out = []
+    for ts, direction, track_id in events:
+        i = min(bisect.bisect_left(times, ts), len(frames) - 1)
+        out.append(FrameCrossing(frames[i][1], direction, track_id))
+    return out
 
 
 def load_mot_foot_points(path: Path) -> dict[int, list[tuple[int, Point]]]:

@@ -63,7 +63,11 @@ class LineCounterConfig:
 
 @dataclass(frozen=True, slots=True)
 class LineCrossing:
-    """A counted crossing. ``ts`` is the capture time (UTC) of the first frame seen past the line."""
+    """A counted crossing. ``ts`` (UTC) is when the track's path met the line: interpolated between the
+    capture times of the last position before it and the first past it, in proportion to their distances from
+    the line (within the frame interval before the first frame past the line when the two are consecutive
+    frames; after a gap, as when a hidden person is found again on the far side, the best estimate from the
+    two positions)."""
 
     track_id: int
     direction: Direction
@@ -151,7 +155,7 @@ class LineCounter:
             # through the segment; coming back, or going round an end of the segment, cancels any candidate.
             leaving = st.settled != 0 and side_now != st.settled
             through = segments_intersect(st.point, obs.point, self.start, self.end)
-            st.crossed_at = ts if leaving and through else None
+            st.crossed_at = self._meeting_time(st, ts, d) if leaving and through else None
             st.crossed_confidence = obs.confidence
         st.point = obs.point
         st.side = side_now
@@ -169,3 +173,10 @@ class LineCounter:
             released, st.held = st.held, []
             return released
         return []
+
+    def _meeting_time(self, st: _TrackState, ts: datetime, d: float) -> datetime:
+        """When the step from ``st.point`` (seen at ``st.last_seen``) to a position at signed distance ``d``
+        (seen at ``ts``) met the line, assuming constant speed along the step."""
+        d_prev = signed_distance(self.start, self.end, st.point)
+        fraction = d_prev / (d_prev - d) if d_prev != d else 1.0
+        return st.last_seen + (ts - st.last_seen) * min(1.0, max(0.0, fraction))

@@ -7,6 +7,7 @@ of box height the hysteresis band is 4 px each side of the line.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -32,7 +33,8 @@ def count(
     scale: float = 40.0,
     **config: object,
 ) -> list[tuple[int, int, Direction]]:
-    """Feed the trajectories frame by frame; returns ``(frame, track_id, direction)`` per counted crossing."""
+    """Feed the trajectories frame by frame; returns ``(frame, track_id, direction)`` per counted crossing,
+    the frame being the first one at or after the crossing's time (the first frame past the line)."""
     cfg = LineCounterConfig(**{"min_hits": 1, **config})  # type: ignore[arg-type]
     counter = LineCounter(Point(0, 50), Point(100, 50), in_side=in_side, config=cfg)
     frames = max(len(t) for t in tracks.values())
@@ -44,7 +46,7 @@ def count(
             if f < len(traj) and traj[f] is not None
         ]
         for c in counter.update(T0 + f * STEP, obs):
-            out.append((round((c.ts - T0) / STEP), c.track_id, c.direction))
+            out.append((math.ceil(round((c.ts - T0) / STEP, 6)), c.track_id, c.direction))
     return out
 
 
@@ -110,9 +112,9 @@ CASES: list[tuple[str, dict[int, Trajectory], list[tuple[int, int, Direction]], 
         {},
     ),
     (
-        "briefly lost while crossing (tracker kept the id)",
+        "briefly lost while crossing (tracker kept the id): timed halfway through the gap",
         {1: [(50, 80), (50, 70), None, None, None, (50, 30)]},
-        [(5, 1, IN)],
+        [(3, 1, IN)],
         {},
     ),
     (
@@ -145,7 +147,8 @@ CASES: list[tuple[str, dict[int, Trajectory], list[tuple[int, int, Direction]], 
         [],
         {"hysteresis_scale_frac": 0.5},
     ),
-    ("the same shallow crossing counts with the default band", {1: walk(61, 39, 4)}, [(3, 1, IN)], {}),
+    # The walk is exactly on the line at frame 2, so that is when its path met the line.
+    ("the same shallow crossing counts with the default band", {1: walk(61, 39, 4)}, [(2, 1, IN)], {}),
     (
         "hysteresis floor applies to tiny boxes",
         {1: walk(52, 48, 4)},
@@ -172,6 +175,23 @@ def test_counts_accumulate_and_forget_drops_held_crossings() -> None:
     counter.forget(1)
     assert counter.update(T0 + 2 * STEP, [Observation(1, Point(50, 10), 40)]) == []
     assert counter.counts == {IN: 0, OUT: 0}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "gap", "expected"),
+    [
+        (60.0, 20.0, STEP, STEP / 4),  # consecutive frames: 10 px below, 30 px above, a quarter of the step
+        (70.0, 40.0, timedelta(seconds=1), timedelta(seconds=2 / 3)),  # found again 1 s later, past the line
+    ],
+)
+def test_a_crossing_is_timed_where_the_path_met_the_line(
+    before: float, after: float, gap: timedelta, expected: timedelta
+) -> None:
+    counter = LineCounter(Point(0, 50), Point(100, 50), "left", LineCounterConfig(min_hits=1))
+    counter.update(T0, [Observation(1, Point(50, before), 40)])
+    [crossing] = counter.update(T0 + gap, [Observation(1, Point(50, after), 40)])
+    assert crossing.direction is IN
+    assert abs(crossing.ts - (T0 + expected)) < timedelta(milliseconds=1)
 
 
 def test_diagonal_line_uses_perpendicular_distance() -> None:

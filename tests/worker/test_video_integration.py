@@ -15,10 +15,10 @@ import pytest
 
 from tests.worker.conftest import GROUND_TRUTH, OPENVINO_MODEL, VIDEO, require
 from worker.evaluation import (
-    FrameCrossing,
     ground_truth_crossings,
     line_in_pixels,
     load_mot_foot_points,
+    locate_crossings,
     match_crossings,
 )
 from worker.line_counter import Direction
@@ -39,12 +39,12 @@ def test_vertical_line_counts_match_ground_truth() -> None:
     line = parse_line(VERTICAL, "left")
     session = settings.counting_session(YoloPersonTracker(settings.detector_config()), line, [])
     source = FrameSource(str(VIDEO), SourceConfig(target_fps=FPS, file_start_time=START))
-    predicted: list[FrameCrossing] = []
+    frames: list[tuple[datetime, int]] = []
+    events: list[tuple[datetime, Direction, int]] = []
     for result in session.run(source):
-        predicted += [
-            FrameCrossing(round((c.ts - START).total_seconds() * FPS) + 1, c.direction, c.track_id)  # 1-based
-            for c in result.crossings
-        ]
+        frames.append((result.frame.ts, result.frame.index + 1))  # MOT frames are 1-based
+        events += [(c.ts, c.direction, c.track_id) for c in result.crossings]
+    predicted = locate_crossings(events, frames)
 
     start, end = line_in_pixels((0.5, 0.2, 0.5, 0.9), 768, 576)
     truth = ground_truth_crossings(load_mot_foot_points(GROUND_TRUTH), start, end, "left")
