@@ -62,10 +62,12 @@ os.environ.setdefault("YOLO_AUTOINSTALL", "false")
 
 from worker.detector import Image, YoloPersonTracker  # noqa: E402
 from worker.evaluation import (  # noqa: E402
+    Box,
     FrameCrossing,
     MatchScore,
     ground_truth_crossings,
     line_in_pixels,
+    load_mot_boxes,
     load_mot_foot_points,
     locate_crossings,
     match_crossings,
@@ -97,7 +99,7 @@ class BenchLine:
     whether the pipeline's defaults were chosen while looking at this line's results (``tuned``)."""
 
     name: str
-    coords: tuple[float, float, float, float]
+    coords: Box
     in_side: Side = "left"
     tuned: bool = False
 
@@ -288,7 +290,7 @@ class RecordingTracker:
         self.frames.append(people)
         return people
 
-    def detect(self, image: Image, conf: float) -> list[tuple[float, float, float, float]]:
+    def detect(self, image: Image, conf: float) -> list[Box]:
         return self.inner.detect(image, conf)
 
 
@@ -301,7 +303,7 @@ class ReplayTracker:
     def track(self, image: Image) -> list[TrackedPerson]:
         return next(self._frames)
 
-    def detect(self, image: Image, conf: float) -> list[tuple[float, float, float, float]]:
+    def detect(self, image: Image, conf: float) -> list[Box]:
         raise NotImplementedError("replayed tracks have no detector")
 
 
@@ -361,17 +363,13 @@ def run_ours(
     return out
 
 
-def annotated_boxes() -> dict[int, list[tuple[int, tuple[float, float, float, float]]]]:
-    """``{frame: [(annotated person id, (x1, y1, x2, y2) in pixels), ...]}`` from the ground truth (rows with
-    ``conf`` 0 skipped, as in :func:`worker.evaluation.load_mot_foot_points`)."""
-    out: dict[int, list[tuple[int, tuple[float, float, float, float]]]] = {}
-    for row in GROUND_TRUTH.read_text().splitlines():
-        cells = row.split(",")
-        if len(cells) < 7 or float(cells[6]) == 0.0:
-            continue
-        frame, person = int(float(cells[0])), int(float(cells[1]))
-        x, y, w, h = (float(v) for v in cells[2:6])
-        out.setdefault(frame, []).append((person, (x, y, x + w, y + h)))
+def annotated_boxes() -> dict[int, list[tuple[int, Box]]]:
+    """``{frame: [(annotated person id, (x1, y1, x2, y2) in pixels), ...]}`` from the ground truth
+    (:func:`worker.evaluation.load_mot_boxes` by frame)."""
+    out: dict[int, list[tuple[int, Box]]] = {}
+    for person, boxes in load_mot_boxes(GROUND_TRUTH).items():
+        for frame, box in boxes:
+            out.setdefault(frame, []).append((person, box))
     return out
 
 
@@ -397,12 +395,12 @@ def stitch_report(settings: WorkerSettings, video: Path) -> str:
         stamps.append((frame.index + 1, frame.ts))
     boxes = annotated_boxes()
 
-    def person(frame: int, box: tuple[float, float, float, float]) -> int | None:
+    def person(frame: int, box: Box) -> int | None:
         iou, who = max(((box_iou(box, b), p) for p, b in boxes.get(frame, [])), default=(0.0, None))
         return who if iou >= 0.3 else None
 
     stitcher = TrackStitcher(config)
-    last_seen: dict[int, tuple[int, tuple[float, float, float, float]]] = {}  # identity -> (frame, box)
+    last_seen: dict[int, tuple[int, Box]] = {}  # identity -> (frame, box)
     labelled: dict[int, int] = {}  # tracker id -> the identity it was last output as
     lines: list[str] = []
     right = 0
@@ -634,8 +632,11 @@ def classify_miss(
     return "tip" if min(along, length - along) <= SEGMENT_END_PX else "other"
 
 
-def misses_table(reports: Sequence[LineReport], tolerance_frames: int, width: int, height: int) -> str:
-    """For each line where ours misses the target: its false negatives by kind, and its false positives."""
+def misses_table(
+    reports: Sequence[LineReport], tolerance_frames: int, width: int, height: int, per_line: bool = True
+) -> str:
+    """For each line where ours misses the target: its false negatives by kind, and its false positives; then
+    their sums when there are several lines (only the sums unless ``per_line``)."""
     head = [
         "line (ours below target)",
         "truth",
@@ -667,9 +668,10 @@ def misses_table(reports: Sequence[LineReport], tolerance_frames: int, width: in
             int(rep.meets_target(tolerance_frames, net)),
         ]
         sums = [a + b for a, b in zip(sums, row, strict=True)]
-        rows.append(
-            f"| {rep.line.name} | " + " | ".join(map(str, row[:7])) + f" | {'yes' if row[7] else 'no'} |"
-        )
+        if per_line or len(below) == 1:
+            rows.append(
+                f"| {rep.line.name} | " + " | ".join(map(str, row[:7])) + f" | {'yes' if row[7] else 'no'} |"
+            )
     if len(below) > 1:
         rows.append(
             f"| **{len(below)} lines** | "
@@ -677,12 +679,6 @@ def misses_table(reports: Sequence[LineReport], tolerance_frames: int, width: in
             + f" | **{sums[7]} yes** |"
         )
     return "\n".join(rows)
-
-
-def misses_totals(misses: str) -> str:
-    """The header and the totals row of a :func:`misses_table`."""
-    rows = misses.splitlines()
-    return "\n".join(rows[:2] + rows[-1:]) if len(rows) > 3 else misses
 
 
 def markdown_table(reports: Sequence[LineReport], tolerance_frames: int) -> str:
@@ -925,6 +921,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.write_docs:
         counter = settings.counter_config(height)
+        misses_summed = misses_table(reports, tolerance_frames, width, height, per_line=False)
         body = (
             f"Produced by `{command_line()}` on {date.today().isoformat()} "
             + (f"({elapsed / 60:.0f} min), " if elapsed >= 120 else f"({elapsed:.0f} s), ")
@@ -950,7 +947,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"within {args.tolerance_s:g} s.\n\n"
             + (
                 f"{totals}\n\nThe lines below target, summed (one row per line, and the table of every line: "
-                f"the command's output):\n\n{misses_totals(misses)}\n"
+                f"the command's output):\n\n{misses_summed}\n"
                 if compact
                 else f"{table}\n\n{totals}\n\n{misses}\n"
             )

@@ -73,21 +73,34 @@ def locate_crossings(
     return out
 
 
-def load_mot_foot_points(path: Path) -> dict[int, list[tuple[int, Point]]]:
-    """Read a MOT15 ``gt.txt`` (``frame,id,x,y,w,h,conf,...``, pixels) into per-id foot-point tracks.
+Box = tuple[float, float, float, float]
+"""``(x1, y1, x2, y2)`` in pixels."""
 
-    Returns ``{id: [(frame, foot point in pixels), ...]}`` sorted by frame; rows with ``conf == 0`` are
+
+def load_mot_boxes(path: Path) -> dict[int, list[tuple[int, Box]]]:
+    """Read a MOT15 ``gt.txt`` (``frame,id,x,y,w,h,conf,...``, pixels) into per-id box tracks.
+
+    Returns ``{id: [(frame, (x1, y1, x2, y2) in pixels), ...]}`` sorted by frame; rows with ``conf == 0`` are
     skipped.
     """
-    tracks: dict[int, list[tuple[int, Point]]] = defaultdict(list)
+    tracks: dict[int, list[tuple[int, Box]]] = defaultdict(list)
     with path.open(newline="") as fh:
         for row in csv.reader(fh):
             if not row or float(row[6]) == 0.0:
                 continue
             frame, track_id = int(float(row[0])), int(float(row[1]))
             x, y, w, h = (float(v) for v in row[2:6])
-            tracks[track_id].append((frame, Point(x + w / 2.0, y + h)))
-    return {tid: sorted(points) for tid, points in tracks.items()}
+            tracks[track_id].append((frame, (x, y, x + w, y + h)))
+    return {tid: sorted(boxes) for tid, boxes in tracks.items()}
+
+
+def load_mot_foot_points(path: Path) -> dict[int, list[tuple[int, Point]]]:
+    """The per-id foot-point tracks of :func:`load_mot_boxes`: ``{id: [(frame, foot point), ...]}``, the foot
+    point being the bottom centre of the box (pixels)."""
+    return {
+        tid: [(frame, Point((x1 + x2) / 2.0, y2)) for frame, (x1, _, x2, y2) in boxes]
+        for tid, boxes in load_mot_boxes(path).items()
+    }
 
 
 def line_in_pixels(line: tuple[float, float, float, float], width: int, height: int) -> tuple[Point, Point]:

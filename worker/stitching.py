@@ -124,29 +124,27 @@ class TrackStitcher:
             del self._identity[track_id]
         new = [p for p in people if p.track_id not in self._identity]
         if new:
-            present = {self._identity[p.track_id] for p in people if p.track_id in self._identity}
+            known = [p for p in people if p.track_id in self._identity]
+            present = {self._identity[p.track_id] for p in known}
             lost = {
                 identity: history
                 for identity, history in self._history.items()
                 if identity not in present and timedelta(0) < ts - history[-1].ts <= cfg.max_gap
             }
-            known = [p.box for p in people if p.track_id in self._identity]
             candidates = [
-                p for p in new if max((box_iou(p.box, box) for box in known), default=0.0) < cfg.duplicate_iou
+                p for p in new if max((box_iou(p.box, k.box) for k in known), default=0.0) < cfg.duplicate_iou
             ]
             if lost and candidates:
                 self._join_new_tracks(ts, candidates, lost)
 
+        # One identity per person per frame: an identity is only joined to while nobody in the frame has it,
+        # one to one, and a tracker id whose identity another id carried on was taken out above.
         out: list[TrackedPerson] = []
-        used: set[int] = set()
         for person in people:
             self._seen[person.track_id] = ts
             if person.track_id in revived and person.track_id not in self._identity:
                 self._identity[person.track_id] = self._fresh()  # revived and joined nobody
             identity = self._identity.setdefault(person.track_id, person.track_id)
-            if identity in used:  # a revived tracker id and its successor in one frame: keep them apart
-                identity = self._identity[person.track_id] = self._fresh()
-            used.add(identity)
             x1, y1, x2, y2 = person.box
             history = self._history.setdefault(identity, deque())
             history.append(_Sample(ts, (x1 + x2) / 2.0, y1, y2))

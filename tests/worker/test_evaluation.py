@@ -1,8 +1,19 @@
-"""Ground-truth helpers of the accuracy measurements (worker/evaluation.py), on hand-made crossings."""
+"""Ground-truth helpers of the accuracy measurements (worker/evaluation.py), on hand-made data."""
 
 from __future__ import annotations
 
-from worker.evaluation import FrameCrossing, match_crossings, without_back_and_forth
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from worker.evaluation import (
+    FrameCrossing,
+    load_mot_boxes,
+    load_mot_foot_points,
+    locate_crossings,
+    match_crossings,
+    without_back_and_forth,
+)
+from worker.geometry import Point
 from worker.line_counter import Direction
 
 IN, OUT = Direction.IN, Direction.OUT
@@ -34,3 +45,25 @@ def test_match_crossings_scores_same_direction_within_the_tolerance() -> None:
     score = match_crossings(predicted, truth, 5)
     assert (score.true_positives, score.false_positives, score.false_negatives) == (1, 2, 1)
     assert score.f1 == 2 / 5
+
+
+def test_mot_rows_become_box_and_foot_point_tracks(tmp_path: Path) -> None:
+    gt = tmp_path / "gt.txt"
+    gt.write_text(
+        "2,7,10,20,30,40,1,-1,-1,-1\n"  # frame 2 of person 7: x 10..40, y 20..60
+        "1,7,12,20,30,40,1,-1,-1,-1\n"
+        "1,8,0,0,5,5,0,-1,-1,-1\n"  # conf 0: ignored
+    )
+    assert load_mot_boxes(gt) == {7: [(1, (12.0, 20.0, 42.0, 60.0)), (2, (10.0, 20.0, 40.0, 60.0))]}
+    assert load_mot_foot_points(gt) == {7: [(1, Point(27.0, 60.0)), (2, Point(25.0, 60.0))]}
+
+
+def test_crossings_belong_to_the_first_frame_at_or_after_their_time() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    frames = [(t0 + timedelta(milliseconds=100 * i), i + 1) for i in range(5)]
+    events = [
+        (t0 + timedelta(milliseconds=100), Direction.IN, 1),  # exactly frame 2
+        (t0 + timedelta(milliseconds=125), Direction.OUT, 2),  # between frames 2 and 3
+        (t0 + timedelta(seconds=9), Direction.IN, 3),  # after the last frame
+    ]
+    assert [c.frame for c in locate_crossings(events, frames)] == [2, 3, 5]
