@@ -14,7 +14,7 @@ and JSON logs on stderr. Each setting runs in a fresh child process so its peak 
   the whole ``run()`` including config fetch, first inference and the final outbox flush (model load is
   before it).
 * Accuracy: the tracker's output is recorded while the worker runs and replayed through one
-  ``CountingSession`` per line of bench/counting_accuracy.py's line sets (the counter never influences the
+  ``CountingSession`` per line of bench/accuracy/lines.py's line sets (the counter never influences the
   tracker, so this is what a worker on each line would have counted); the events the fake backend received
   for the worker's own line are checked against the replay of that line.
 
@@ -41,16 +41,18 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import counting_accuracy as ca  # noqa: E402
+from bench.accuracy import evaluation, media, ours, reports, scoring  # noqa: E402
+from bench.accuracy import lines as line_sets  # noqa: E402
+
+media.offline_ultralytics()  # before anything imports Ultralytics, here and in the child processes
 
 SETTINGS = ("pt:640", "pt:416", "pt:320", "openvino:640")
-WORKER_LINE = ca.DEFAULT_LINES[0]  # the line the running worker gets from the (fake) backend
+WORKER_LINE = line_sets.DEFAULT_LINES[0]  # the line the running worker gets from the (fake) backend
 
 
 def model_path(kind: str) -> str:
-    return str(ca.PT_MODEL if kind == "pt" else ca.OPENVINO_MODEL)
+    return str(media.PT_MODEL if kind == "pt" else media.OPENVINO_MODEL)
 
 
 def run_one(setting: str, line_set: str) -> dict[str, Any]:
@@ -73,19 +75,19 @@ def run_one(setting: str, line_set: str) -> dict[str, Any]:
         settings = WorkerSettings(
             api_url=url,
             key="bench-key",
-            source=str(ca.VIDEO),
+            source=str(media.VIDEO),
             model=model_path(kind),
             imgsz=int(imgsz),
             target_fps=10,
             data_dir=Path(data_dir),
         )
         t0 = time.perf_counter()
-        tracker = ca.RecordingTracker(YoloPersonTracker(settings.detector_config()))
+        tracker = ours.RecordingTracker(YoloPersonTracker(settings.detector_config()))
         load_s = time.perf_counter() - t0
         seen: list[tuple[float, Frame]] = []
 
         def on_frame(frame: Frame) -> None:
-            seen.append((time.perf_counter(), ca.thin(frame)))
+            seen.append((time.perf_counter(), ours.thin(frame)))
 
         worker = Worker(settings, tracker=tracker, on_frame=on_frame)
         t0 = time.perf_counter()
@@ -96,15 +98,15 @@ def run_one(setting: str, line_set: str) -> dict[str, Any]:
     frames = [f for _, f in seen]
     steady_s = seen[-1][0] - seen[0][0]
 
-    width, height, _ = ca.video_size_and_fps(ca.VIDEO)
+    width, height, _ = media.video_size_and_fps(media.VIDEO)
     lines = {}
-    set_of = {line: name for name, lines in ca.named_line_sets().items() for line in lines}
-    for line in ca.line_set(line_set):
-        result = ca.count_with_session(
-            ca.session_for(settings, ca.ReplayTracker(tracker.frames), line), frames
+    set_of = {line: name for name, lines in line_sets.named_line_sets().items() for line in lines}
+    for line in line_sets.line_set(line_set):
+        result = ours.count_with_session(
+            ours.session_for(settings, ours.ReplayTracker(tracker.frames), line), frames
         )
-        truth = ca.truth_for(line, width, height)
-        score = ca.match_crossings(result.crossings, truth, tolerance_frames=10)
+        truth = line_sets.truth_for(line, width, height)
+        score = evaluation.match_crossings(result.crossings, truth, tolerance_frames=10)
         lines[line.name] = {
             "truth": len(truth),
             "ours": result.count(),
@@ -139,11 +141,11 @@ def accuracy_cells(lines: dict[str, dict[str, Any]]) -> list[str]:
             cells.append("-")
             continue
         at_target = sum(
-            ca.count_error_pct(r["ours"], r["truth"]) <= ca.TARGET_ERROR_PCT
-            and 2 * r["tp"] / max(1, 2 * r["tp"] + r["fp"] + r["fn"]) >= ca.TARGET_F1
+            scoring.count_error_pct(r["ours"], r["truth"]) <= scoring.TARGET_ERROR_PCT
+            and 2 * r["tp"] / max(1, 2 * r["tp"] + r["fp"] + r["fn"]) >= scoring.TARGET_F1
             for r in rows
         )
-        worst = max(ca.count_error_pct(r["ours"], r["truth"]) for r in rows)
+        worst = max(scoring.count_error_pct(r["ours"], r["truth"]) for r in rows)
         err = 100 * sum(abs(r["ours"] - r["truth"]) for r in rows) / sum(r["truth"] for r in rows)
         tp, fp, fn = (sum(r[k] for r in rows) for k in ("tp", "fp", "fn"))
         f1 = 2 * tp / (2 * tp + fp + fn)
@@ -158,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat", type=int, default=1, help="runs per setting (the table shows the best fps)"
     )
     parser.add_argument(
-        "--line-set", choices=ca.LINE_SETS, default="all", help="lines for the accuracy columns"
+        "--line-set", choices=line_sets.LINE_SETS, default="all", help="lines for the accuracy columns"
     )
     parser.add_argument("--write-docs", action="store_true", help="replace the table in docs/benchmarks.md")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # child mode: run one setting, print JSON
@@ -225,16 +227,16 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     if args.write_docs:
         body = (
-            f"Produced by `{ca.command_line()}` on {date.today().isoformat()} "
-            f"({(time.perf_counter() - started) / 60:.0f} min), {ca.machine_description()}; load average "
-            f"{load_before[0]:.1f} at the start. CPU only (no GPU on this machine). "
+            f"Produced by `{reports.command_line()}` on {date.today().isoformat()} "
+            f"({(time.perf_counter() - started) / 60:.0f} min), {reports.machine_description()}; "
+            f"load average {load_before[0]:.1f} at the start. CPU only (no GPU on this machine). "
             f"{'Best of ' + str(args.repeat) + ' runs per setting. ' if args.repeat > 1 else ''}"
             "Accuracy: lines meeting the target (count error ≤ 5 % and F1 ≥ 0.90), the worst line's count "
             "error, the summed absolute count error over the summed truth, and pooled crossing F1.\n\n"
             f"{table}\n"
         )
-        ca.write_docs_section("worker_fps", body)
-        print(f"\nwrote {ca.DOCS.relative_to(ROOT)}")
+        reports.write_docs_section("worker_fps", body)
+        print(f"\nwrote {reports.DOCS.relative_to(ROOT)}")
     return 0
 
 

@@ -39,26 +39,40 @@ def signed_distance(a: Point, b: Point, p: Point) -> float:
     return cross(a, b, p) / length
 
 
-def segments_intersect(p1: Point, p2: Point, a: Point, b: Point) -> bool:
-    """True when the closed segments ``p1-p2`` and ``a-b`` share at least one point (touching counts)."""
+def segments_intersect(p1: Point, p2: Point, a: Point, b: Point, *, tolerance: float = 0.0) -> bool:
+    """True when the closed segments ``p1-p2`` and ``a-b`` share at least one point (touching and collinear
+    overlap count).
+
+    The one segment test of the project: the line counter and the ground truth call it exactly
+    (``tolerance`` 0), and the admin's zone validation (admin/calibration/geometry.py) calls it with a
+    tolerance of 1e-12 so that vertices entered as decimals count as collinear when they are up to rounding.
+    ``tolerance`` is in the input unit squared for the cross products and in the input unit for the bounding
+    boxes.
+    """
     d1 = cross(a, b, p1)
     d2 = cross(a, b, p2)
     d3 = cross(p1, p2, a)
     d4 = cross(p1, p2, b)
-    if ((d1 > 0 > d2) or (d1 < 0 < d2)) and ((d3 > 0 > d4) or (d3 < 0 < d4)):
+    if ((d1 > tolerance and d2 < -tolerance) or (d1 < -tolerance and d2 > tolerance)) and (
+        (d3 > tolerance and d4 < -tolerance) or (d3 < -tolerance and d4 > tolerance)
+    ):
         return True
     # Collinear or touching cases: an end point lies on the other segment.
     return (
-        (d1 == 0 and _on_segment(a, b, p1))
-        or (d2 == 0 and _on_segment(a, b, p2))
-        or (d3 == 0 and _on_segment(p1, p2, a))
-        or (d4 == 0 and _on_segment(p1, p2, b))
+        (abs(d1) <= tolerance and _on_segment(a, b, p1, tolerance))
+        or (abs(d2) <= tolerance and _on_segment(a, b, p2, tolerance))
+        or (abs(d3) <= tolerance and _on_segment(p1, p2, a, tolerance))
+        or (abs(d4) <= tolerance and _on_segment(p1, p2, b, tolerance))
     )
 
 
-def _on_segment(a: Point, b: Point, p: Point) -> bool:
-    """For ``p`` collinear with ``a-b``: whether it lies within the segment's bounding box."""
-    return min(a.x, b.x) <= p.x <= max(a.x, b.x) and min(a.y, b.y) <= p.y <= max(a.y, b.y)
+def _on_segment(a: Point, b: Point, p: Point, tolerance: float) -> bool:
+    """For ``p`` collinear with ``a-b``: whether it lies within the segment's bounding box, widened by
+    ``tolerance`` on every side."""
+    return (
+        min(a.x, b.x) - tolerance <= p.x <= max(a.x, b.x) + tolerance
+        and min(a.y, b.y) - tolerance <= p.y <= max(a.y, b.y) + tolerance
+    )
 
 
 def point_in_polygon(p: Point, polygon: Sequence[Point]) -> bool:

@@ -8,6 +8,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from worker.geometry import Point as ImagePoint
+from worker.geometry import cross, segments_intersect
+
 Point = tuple[float, float]
 
 # Endpoints closer than this (normalized units) are one point: no direction, no side, nothing to cross.
@@ -136,35 +139,6 @@ def angle_between_deg(line: Point, direction: Point, aspect: float = 1.0) -> flo
     return math.degrees(math.acos(min(1.0, cos)))
 
 
-def _cross(o: Point, a: Point, b: Point) -> float:
-    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-
-def _on_segment(p: Point, q: Point, r: Point) -> bool:
-    """Whether r, known to be collinear with p-q, lies within the segment's bounding box."""
-    return (
-        min(p[0], q[0]) - _EPS <= r[0] <= max(p[0], q[0]) + _EPS
-        and min(p[1], q[1]) - _EPS <= r[1] <= max(p[1], q[1]) + _EPS
-    )
-
-
-def segments_intersect(a: Point, b: Point, c: Point, d: Point) -> bool:
-    """Whether the closed segments a-b and c-d share at least one point (touching and collinear overlap
-    count)."""
-    d1, d2 = _cross(c, d, a), _cross(c, d, b)
-    d3, d4 = _cross(a, b, c), _cross(a, b, d)
-    if ((d1 > _EPS and d2 < -_EPS) or (d1 < -_EPS and d2 > _EPS)) and (
-        (d3 > _EPS and d4 < -_EPS) or (d3 < -_EPS and d4 > _EPS)
-    ):
-        return True
-    return (
-        (abs(d1) <= _EPS and _on_segment(c, d, a))
-        or (abs(d2) <= _EPS and _on_segment(c, d, b))
-        or (abs(d3) <= _EPS and _on_segment(a, b, c))
-        or (abs(d4) <= _EPS and _on_segment(a, b, d))
-    )
-
-
 def polygon_area(points: list[Point]) -> float:
     """Unsigned area by the shoelace formula, in normalized units squared."""
     total = 0.0
@@ -202,7 +176,9 @@ def validate_polygon(points: list[Point]) -> list[Point]:
             ("polygon",), f"the polygon is degenerate: area {area:.6f} is below {MIN_POLYGON_AREA}"
         )
     n = len(points)
-    edges = [(points[i], points[(i + 1) % n]) for i in range(n)]
+    # The worker's segment test (one rule for what the worker will compute), with a tolerance for decimals.
+    corners = [ImagePoint(x, y) for x, y in points]
+    edges = [(corners[i], corners[(i + 1) % n]) for i in range(n)]
     for i in range(n):
         for j in range(i + 1, n):
             adjacent = j == i + 1 or (i == 0 and j == n - 1)
@@ -211,10 +187,10 @@ def validate_polygon(points: list[Point]) -> list[Point]:
             if adjacent:
                 # Neighbours share a vertex; they overlap only when the corner folds back (a spike).
                 shared, p, q = (b, a, d) if j == i + 1 else (a, b, c)
-                if abs(_cross(shared, p, q)) <= _EPS and (
-                    (p[0] - shared[0]) * (q[0] - shared[0]) + (p[1] - shared[1]) * (q[1] - shared[1]) > 0
+                if abs(cross(shared, p, q)) <= _EPS and (
+                    (p.x - shared.x) * (q.x - shared.x) + (p.y - shared.y) * (q.y - shared.y) > 0
                 ):
                     raise GeometryError(("polygon",), f"edges {i} and {j} fold back over each other")
-            elif segments_intersect(a, b, c, d):
+            elif segments_intersect(a, b, c, d, tolerance=_EPS):
                 raise GeometryError(("polygon",), f"the polygon intersects itself: edges {i} and {j} cross")
     return points

@@ -1,4 +1,5 @@
-"""Calibration geometry (admin/calibration/geometry.py): tables of lines, polygons and segment pairs."""
+"""Calibration geometry (admin/calibration/geometry.py): tables of lines and polygons (the segment test it
+uses is the worker's, tested in tests/worker/test_geometry.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from admin.calibration.geometry import (
     angle_between_deg,
     line_warnings,
     polygon_area,
-    segments_intersect,
     validate_line,
     validate_polygon,
 )
@@ -81,23 +81,6 @@ def test_short_line_without_snapshot_says_16_9_was_assumed() -> None:
 )
 def test_angle_between(line: Point, direction: Point, aspect: float, degrees: float) -> None:
     assert angle_between_deg(line, direction, aspect) == pytest.approx(degrees, abs=1e-3)
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "c", "d", "expected"),
-    [
-        ((0, 0), (1, 1), (0, 1), (1, 0), True),  # X
-        ((0, 0), (1, 0), (0, 1), (1, 1), False),  # parallel
-        ((0, 0), (1, 0), (0.5, 0), (0.5, 1), True),  # T: touching counts
-        ((0, 0), (1, 0), (1.5, 0), (2, 0), False),  # collinear, apart
-        ((0, 0), (1, 0), (0.5, 0), (2, 0), True),  # collinear, overlapping
-        ((0, 0), (1, 0), (1, 0), (2, 1), True),  # shared endpoint
-        ((0, 0), (1, 0), (0.5, 0.1), (0.5, 1), False),  # would cross if extended
-    ],
-)
-def test_segments_intersect(a: Point, b: Point, c: Point, d: Point, expected: bool) -> None:
-    assert segments_intersect(a, b, c, d) is expected
-    assert segments_intersect(c, d, a, b) is expected
 
 
 SQUARE = [(0.1, 0.1), (0.4, 0.1), (0.4, 0.4), (0.1, 0.4)]

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from backend.models import Event
+from bench.accuracy.evaluation import ground_truth_crossings, line_in_pixels, load_mot_foot_points
 from demo import provision
 from demo.assets import DemoAssets
 from demo.backend_process import free_port
@@ -29,7 +30,6 @@ from demo.report import KPI_ROUTES
 from demo.run import DemoResult, run_demo
 from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.worker.conftest import GROUND_TRUTH, OPENVINO_MODEL, VIDEO, require
-from worker.evaluation import ground_truth_crossings, line_in_pixels, load_mot_foot_points
 from worker.line_counter import Direction
 
 # The worker's real-video test allows ±2 crossings per direction on this line (tests/worker); same here.

@@ -11,12 +11,10 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DIR = Path(os.environ.get("STOREINTEL_SHARED_DIR", REPO_ROOT.parent / "shared"))
-VIDEO = SHARED_DIR / "media" / "pets09-s2l1-view1.avi"
-GROUND_TRUTH = SHARED_DIR / "media" / "pets09-s2l1-view1.gt.txt"
-OPENVINO_MODEL = SHARED_DIR / "models" / "yolo11n_int8_openvino_model"
-PT_MODEL = SHARED_DIR / "models" / "yolo11n.pt"
+# One home for where ../shared's video, annotations and models are: the accuracy bench's media module.
+from bench.accuracy.media import GROUND_TRUTH, OPENVINO_MODEL, PT_MODEL, VIDEO
+
+__all__ = ["GROUND_TRUTH", "OPENVINO_MODEL", "PT_MODEL", "VIDEO", "require"]
 
 
 def require(*paths: Path) -> None:

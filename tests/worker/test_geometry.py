@@ -42,6 +42,41 @@ def test_segments_intersect(p1: Point, p2: Point, expected: bool) -> None:
     assert segments_intersect(p1, p2, Point(0, 0), Point(10, 0)) is expected
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "c", "d", "expected"),
+    [
+        (Point(0, 0), Point(1, 1), Point(0, 1), Point(1, 0), True),  # X
+        (Point(0, 0), Point(1, 0), Point(0, 1), Point(1, 1), False),  # parallel
+        (Point(0, 0), Point(1, 0), Point(0.5, 0), Point(0.5, 1), True),  # T: touching counts
+        (Point(0, 0), Point(1, 0), Point(1.5, 0), Point(2, 0), False),  # collinear, apart
+        (Point(0, 0), Point(1, 0), Point(0.5, 0), Point(2, 0), True),  # collinear, overlapping
+        (Point(0, 0), Point(1, 0), Point(1, 0), Point(2, 1), True),  # shared endpoint
+        (Point(0, 0), Point(1, 0), Point(0.5, 0.1), Point(0.5, 1), False),  # would cross if extended
+    ],
+)
+@pytest.mark.parametrize("tolerance", [0.0, 1e-12], ids=["exact", "admin-tolerance"])
+def test_segments_intersect_either_order(
+    a: Point, b: Point, c: Point, d: Point, expected: bool, tolerance: float
+) -> None:
+    assert segments_intersect(a, b, c, d, tolerance=tolerance) is expected
+    assert segments_intersect(c, d, a, b, tolerance=tolerance) is expected
+
+
+@pytest.mark.parametrize(
+    ("c", "d", "exact", "within_tolerance"),
+    [
+        (Point(0.5, 1e-13), Point(0.5, 1), False, True),  # stops a rounding error short of the segment
+        (Point(1 + 1e-13, 0), Point(2, 0), False, True),  # collinear, a rounding error past the end
+        (Point(0.5, 1e-9), Point(0.5, 1), False, False),  # a real gap stays a gap
+    ],
+)
+def test_segments_intersect_tolerance(c: Point, d: Point, exact: bool, within_tolerance: bool) -> None:
+    """The admin's zone validation passes a tolerance of 1e-12 (normalized units); the counter none."""
+    a, b = Point(0, 0), Point(1, 0)
+    assert segments_intersect(a, b, c, d) is exact
+    assert segments_intersect(a, b, c, d, tolerance=1e-12) is within_tolerance
+
+
 SQUARE = (Point(0, 0), Point(10, 0), Point(10, 10), Point(0, 10))
 L_SHAPE = (Point(0, 0), Point(10, 0), Point(10, 4), Point(4, 4), Point(4, 10), Point(0, 10))
 

@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.worker.conftest import GROUND_TRUTH, OPENVINO_MODEL, VIDEO, require
-from worker.evaluation import (
+from bench.accuracy.evaluation import (
     ground_truth_crossings,
     line_in_pixels,
     load_mot_foot_points,
     locate_crossings,
     match_crossings,
 )
+from tests.worker.conftest import GROUND_TRUTH, OPENVINO_MODEL, VIDEO, require
 from worker.line_counter import Direction
 from worker.settings import WorkerSettings, parse_line
 from worker.source import FrameSource, SourceConfig

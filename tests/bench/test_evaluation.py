@@ -1,11 +1,11 @@
-"""Ground-truth helpers of the accuracy measurements (worker/evaluation.py), on hand-made data."""
+"""Ground-truth helpers of the accuracy measurements (bench/accuracy/evaluation.py), on hand-made data."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from worker.evaluation import (
+from bench.accuracy.evaluation import (
     FrameCrossing,
     load_mot_boxes,
     load_mot_foot_points,

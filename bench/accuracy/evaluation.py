@@ -1,9 +1,10 @@
 """Counting accuracy against ground truth: crossings derived from MOT tracks and event matching
 (precision/F1).
 
-Pure functions over plain data, shared by the integration test and the accuracy benchmark so both measure the
-same thing. Ground-truth crossings follow shared/README.md: the foot point ``(x + w/2, y + h)`` of each
-annotated person, counted on every pair of consecutive annotations where it changes side through the segment.
+Pure functions over plain data (file reading aside), shared by the tests and the benchmarks so all measure the
+same thing; measuring code, not part of the runtime worker. Ground-truth crossings follow shared/README.md:
+the foot point ``(x + w/2, y + h)`` of each annotated person, counted on every pair of consecutive
+annotations where it changes side through the segment.
 """
 
 from __future__ import annotations
