@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from worker import __version__
-from worker.schemas import Heartbeat, RemoteConfig, format_utc
+from worker.protocol import HeartbeatIn, WorkerConfig, format_utc
 
 # Bodies below this size are not worth compressing: gzip framing plus CPU outweigh the saving.
 GZIP_MIN_BYTES = 4096
@@ -50,7 +50,7 @@ class BackendClient:
     def __init__(self, http: httpx.Client) -> None:
         self.http = http
 
-    def fetch_config(self, etag: str | None) -> tuple[RemoteConfig | None, str | None]:
+    def fetch_config(self, etag: str | None) -> tuple[WorkerConfig | None, str | None]:
         """``GET /worker/config`` with ``If-None-Match``; returns ``(None, etag)`` when unchanged (304),
         else the new config and its ETag. Raises :class:`BackendError` on any other status."""
         headers = {"If-None-Match": etag} if etag else {}
@@ -59,7 +59,7 @@ class BackendClient:
             return None, etag
         if resp.status_code != 200:
             raise BackendError(f"GET /worker/config answered {resp.status_code}", resp.status_code)
-        return RemoteConfig.model_validate(resp.json()), resp.headers.get("ETag")
+        return WorkerConfig.model_validate(resp.json()), resp.headers.get("ETag")
 
     def post_events(self, events: Sequence[dict[str, Any]]) -> httpx.Response:
         """``POST /worker/events`` with ``{"events": [...]}``, gzip-compressed when large. Returns the raw
@@ -71,7 +71,7 @@ class BackendClient:
             headers["Content-Encoding"] = "gzip"
         return self.http.post("/worker/events", content=body, headers=headers)
 
-    def send_heartbeat(self, heartbeat: Heartbeat) -> None:
+    def send_heartbeat(self, heartbeat: HeartbeatIn) -> None:
         """``POST /worker/heartbeat``; raises :class:`BackendError` unless the answer is 2xx."""
         resp = self.http.post("/worker/heartbeat", json=heartbeat.model_dump(mode="json"))
         if not resp.is_success:

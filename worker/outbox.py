@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worker.schemas import Event
+from worker.protocol import Event
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (

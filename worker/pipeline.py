@@ -11,7 +11,7 @@ from datetime import timedelta
 from worker.detector import PersonTracker
 from worker.geometry import Point
 from worker.line_counter import Direction, LineCounter, LineCounterConfig, LineCrossing
-from worker.schemas import CountingLineSpec, Event, ZoneSpec
+from worker.protocol import CountingLineOut, Event, ZoneOut
 from worker.source import Frame
 from worker.stitching import StitchConfig, TrackStitcher
 from worker.tracks import AnchorPoint, FootPointEstimator, Observation, TrackedPerson
@@ -27,7 +27,7 @@ DEFAULT_FOOT_MIN_SAMPLES = 10  # the window's frames at the default 10 fps
 @dataclass(slots=True)
 class FrameResult:
     """What one frame produced: the tracked people (pixel boxes), the raw crossings and zone events, and the
-    same as wire :class:`~worker.schemas.Event` objects ready for the outbox."""
+    same as wire :class:`~worker.protocol.Event` objects ready for the outbox."""
 
     frame: Frame
     people: list[TrackedPerson]
@@ -51,8 +51,8 @@ class CountingSession:
     def __init__(
         self,
         tracker: PersonTracker,
-        line: CountingLineSpec | None = None,
-        zones: Sequence[ZoneSpec] = (),
+        line: CountingLineOut | None = None,
+        zones: Sequence[ZoneOut] = (),
         *,
         counter_config: CounterConfigFor = lambda _height: LineCounterConfig(),
         zone_config: ZoneConfig | None = None,
@@ -80,16 +80,16 @@ class CountingSession:
         self.last_people: list[TrackedPerson] = []
 
     @property
-    def line(self) -> CountingLineSpec | None:
+    def line(self) -> CountingLineOut | None:
         """The counting line in use (normalized), or ``None``."""
         return self._line
 
     @property
-    def zones(self) -> list[ZoneSpec]:
+    def zones(self) -> list[ZoneOut]:
         """The zones in use (normalized)."""
         return list(self._zones)
 
-    def set_layout(self, line: CountingLineSpec | None, zones: Sequence[ZoneSpec]) -> None:
+    def set_layout(self, line: CountingLineOut | None, zones: Sequence[ZoneOut]) -> None:
         """Use a new line and zones from the next frame on. An unchanged line keeps its tracks' sides; changed
         zones end the current visits (their ZONE_EXIT events come out with the next frame)."""
         if line != self._line:
@@ -104,7 +104,7 @@ class CountingSession:
     def zone_counts(self) -> dict[str, int]:
         """People currently in each zone, keyed by zone id."""
         if self.zone_tracker is None:
-            return {z.id: 0 for z in self._zones}
+            return {str(z.id): 0 for z in self._zones}
         return self.zone_tracker.counts()
 
     def process(self, frame: Frame) -> FrameResult:
@@ -168,7 +168,7 @@ class CountingSession:
             )
         if self.zone_tracker is None and self._zones:
             zones = [
-                Zone(z.id, tuple(Point(x * width, y * height) for x, y in z.polygon), z.name)
+                Zone(str(z.id), tuple(Point(x * width, y * height) for x, y in z.polygon), z.name)
                 for z in self._zones
             ]
             self.zone_tracker = ZoneTracker(zones, self._zone_config)

@@ -27,7 +27,7 @@ def annotate(session: CountingSession, result: FrameResult) -> Image:
     for zone in session.zones:
         pts = np.array([[x * width, y * height] for x, y in zone.polygon], dtype=np.int32)
         cv2.polylines(img, [pts], isClosed=True, color=ZONE_COLOUR, thickness=2)
-        label = f"{zone.name or zone.id}: {counts.get(zone.id, 0)}"
+        label = f"{zone.name or zone.id}: {counts.get(str(zone.id), 0)}"
         cv2.putText(
             img, label, (int(pts[0][0]) + 4, int(pts[0][1]) + 18), font, 0.5, ZONE_COLOUR, 1, cv2.LINE_AA
         )

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from worker.schemas import Event
+from worker.protocol import Event
 
 
 @dataclass(frozen=True, slots=True)

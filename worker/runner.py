@@ -21,7 +21,7 @@ from worker.client import BackendClient, BackendError, make_http_client
 from worker.detector import PersonTracker, YoloPersonTracker
 from worker.outbox import Outbox
 from worker.pipeline import CountingSession
-from worker.schemas import Event, Heartbeat, RemoteConfig
+from worker.protocol import Event, HeartbeatIn, WorkerConfig
 from worker.settings import WorkerSettings
 from worker.snapshot import SNAPSHOT_DETECTION_CONF, blur_regions, encode_jpeg
 from worker.source import Frame, FrameSource
@@ -66,7 +66,7 @@ class Worker:
         self.frames_processed = 0
         self.last_error: str | None = None
         self._etag: str | None = None
-        self._pending_config: RemoteConfig | None = None
+        self._pending_config: WorkerConfig | None = None
         self._zone_counts: dict[str, int] = {}
         self._snapshot_wanted = threading.Event()
         self._snapshot_ready: tuple[bytes, datetime] | None = None
@@ -229,9 +229,9 @@ class Worker:
                 self._upload_snapshot(*ready)
             self.stop_event.wait(min(1.0, max(0.0, min(next_poll, next_heartbeat) - time.monotonic())))
 
-    def heartbeat(self) -> Heartbeat:
+    def heartbeat(self) -> HeartbeatIn:
         """The current figures, as ``POST /worker/heartbeat`` takes them."""
-        return Heartbeat(
+        return HeartbeatIn(
             worker_version=__version__,
             uptime_s=round(time.monotonic() - self.started, 1),
             fps=round(self.fps, 2),
@@ -248,7 +248,7 @@ class Worker:
     def _send_heartbeat(self) -> None:
         try:
             self.backend.send_heartbeat(self.heartbeat())
-        except (httpx.TransportError, BackendError) as exc:
+        except (httpx.TransportError, BackendError, ValidationError) as exc:  # built to the backend's rules
             log.warning("heartbeat_failed", error=str(exc))
 
     def _poll_config(self) -> None:
@@ -266,7 +266,7 @@ class Worker:
         if config.snapshot_requested:
             self._snapshot_wanted.set()
 
-    def _apply_config(self, session: CountingSession, config: RemoteConfig) -> None:
+    def _apply_config(self, session: CountingSession, config: WorkerConfig) -> None:
         line = config.counting_line if config.is_counting_line else None
         session.set_layout(line, config.zones)
         det = config.detection
@@ -277,7 +277,7 @@ class Worker:
                 requested=det.target_fps,
             )
 
-    def _initial_config(self) -> RemoteConfig | None:
+    def _initial_config(self) -> WorkerConfig | None:
         """The backend's config if it answers now, else the last one cached on disk, else ``None``."""
         try:
             config, etag = self.backend.fetch_config(None)
@@ -291,16 +291,16 @@ class Worker:
                 self._snapshot_wanted.set()
         return config
 
-    def _save_config(self, config: RemoteConfig, etag: str | None) -> None:
+    def _save_config(self, config: WorkerConfig, etag: str | None) -> None:
         self._config_cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._config_cache.with_suffix(".tmp")
         tmp.write_text(json.dumps({"etag": etag, "config": config.model_dump(mode="json")}))
         tmp.replace(self._config_cache)  # atomic: a crash leaves the old file or the new one, never half
 
-    def _load_cached_config(self) -> RemoteConfig | None:
+    def _load_cached_config(self) -> WorkerConfig | None:
         try:
             data = json.loads(self._config_cache.read_text())
-            return RemoteConfig.model_validate(data["config"])
+            return WorkerConfig.model_validate(data["config"])
         except (OSError, ValueError, KeyError, ValidationError):
             return None
 

@@ -3,7 +3,8 @@ overridden by command-line options. Built once in the CLI and passed down (no mo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -14,8 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from worker.detector import DEFAULT_TRACKER, DetectorConfig, PersonTracker
 from worker.line_counter import LineCounterConfig
 from worker.pipeline import CountingSession
+from worker.protocol import CountingLineOut, ZoneOut
 from worker.replay import ReplayClock
-from worker.schemas import CountingLineSpec, ZoneSpec
 from worker.source import SourceConfig
 from worker.stitching import StitchConfig
 from worker.tracks import AnchorPoint
@@ -183,7 +184,7 @@ class WorkerSettings(BaseSettings):
         )
 
     def counting_session(
-        self, tracker: PersonTracker, line: CountingLineSpec | None, zones: Sequence[ZoneSpec]
+        self, tracker: PersonTracker, line: CountingLineOut | None, zones: Sequence[ZoneOut]
     ) -> CountingSession:
         """The counting path for one stream, tuned by these settings (the worker, the preview and the
         accuracy benchmark all build it here)."""
@@ -211,12 +212,12 @@ class WorkerSettings(BaseSettings):
         """The uploader's share of the settings."""
         return UploaderConfig(batch_size=self.batch_size, flush_interval_s=self.flush_interval_s)
 
-    def fallback_line(self) -> CountingLineSpec | None:
+    def fallback_line(self) -> CountingLineOut | None:
         """The counting line given locally (used until the backend provides one)."""
         return parse_line(self.line, self.in_side) if self.line else None
 
 
-def parse_line(text: str, in_side: Literal["left", "right"]) -> CountingLineSpec:
+def parse_line(text: str, in_side: Literal["left", "right"]) -> CountingLineOut:
     """``"x1,y1,x2,y2"`` (normalized 0..1) → a counting line. Raises ``ValueError`` on malformed input."""
     parts = [p for p in text.replace(" ", "").split(",") if p]
     if len(parts) != 4:
@@ -224,11 +225,15 @@ def parse_line(text: str, in_side: Literal["left", "right"]) -> CountingLineSpec
     x1, y1, x2, y2 = (float(p) for p in parts)
     if (x1, y1) == (x2, y2):
         raise ValueError("a line needs two distinct end points")
-    return CountingLineSpec(x1=x1, y1=y1, x2=x2, y2=y2, in_side=in_side)
+    _check_normalized((x1, y1, x2, y2), text)
+    return CountingLineOut(x1=x1, y1=y1, x2=x2, y2=y2, in_side=in_side)
 
 
-def parse_zone(text: str, index: int) -> ZoneSpec:
-    """``"name:x,y;x,y;x,y[;...]"`` (normalized) → a zone whose id is the name (or ``zone<index>``)."""
+def parse_zone(text: str, index: int) -> ZoneOut:
+    """``"name:x,y;x,y;x,y[;...]"`` (normalized) → a zone named ``name`` (or ``zone<index>``).
+
+    Its id is a UUID derived from the name, since zone ids are UUIDs on the wire (worker.protocol).
+    """
     name, _, points = text.rpartition(":")
     name = name or f"zone{index}"
     vertices: list[tuple[float, float]] = []
@@ -239,4 +244,10 @@ def parse_zone(text: str, index: int) -> ZoneSpec:
         vertices.append((float(xs[0]), float(xs[1])))
     if len(vertices) < 3:
         raise ValueError("a zone needs at least 3 vertices")
-    return ZoneSpec(id=name, name=name, polygon=vertices)
+    _check_normalized((c for vertex in vertices for c in vertex), text)
+    return ZoneOut(id=uuid.uuid5(uuid.NAMESPACE_URL, name), name=name, kind="", polygon=vertices)
+
+
+def _check_normalized(values: Iterable[float], text: str) -> None:
+    if not all(0.0 <= v <= 1.0 for v in values):
+        raise ValueError(f"coordinates are normalized (0..1), got {text!r}")

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
-from worker.schemas import StreamStatus
+from worker.protocol import StreamStatus
 
 log = structlog.get_logger(__name__)
 

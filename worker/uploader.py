@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from worker.client import BackendClient
 from worker.outbox import Outbox, QueuedEvent
-from worker.schemas import EventsAnswer, Rejection
+from worker.protocol import EventsResult, Rejection
 
 log = structlog.get_logger(__name__)
 
@@ -150,7 +150,7 @@ class Uploader:
         status = resp.status_code
         if status == 200:
             try:
-                answer = EventsAnswer.model_validate(resp.json())
+                answer = EventsResult.model_validate(resp.json())
             except (ValueError, ValidationError) as exc:
                 return self._failed(attempt, f"unreadable 200 answer: {exc}")
             self._drop_rejected(batch, answer.rejected)

@@ -1,7 +1,8 @@
 """Worker routes (`/worker/*`), authenticated by `X-Worker-Key` where the router is included.
 
 The camera, store and organization always come from the key (`CurrentCamera`), never from the body.
-Bodies are read by hand with size caps (see `bodies.py`), so their schemas are declared in `openapi_extra`.
+Bodies are read by hand with size caps (`backend.bodies`), so their schemas are declared in `openapi_extra`;
+the shapes are `worker.protocol`'s.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from fastapi import APIRouter, Header, Request, Response
 from pydantic import ValidationError
 
 from backend.auth.deps import CurrentCamera
+from backend.bodies import UnsupportedMediaType, read_body
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import ValidationFailed
 from backend.ingest import service
-from backend.ingest.bodies import UnsupportedMediaType, read_body
-from backend.ingest.schemas import EVENT, EventsResult, HeartbeatIn, SnapshotOut, WorkerConfig
+from backend.ingest.schemas import WorkerConfig
 from backend.metrics import Metrics
 from backend.models.base import utcnow
+from worker.protocol import EVENT, EventsResult, HeartbeatIn, SnapshotOut
 
 router = APIRouter(tags=["worker"])
 

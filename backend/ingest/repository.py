@@ -294,47 +294,6 @@ async def replace_snapshot(session: AsyncSession, camera: CameraPrincipal, snaps
     return old_paths
 
 
-@dataclass(frozen=True, slots=True)
-class LatestSnapshot:
-    """A camera's latest snapshot: JPEG bytes, capture time (UTC) and size in pixels."""
-
-    data: bytes
-    content_type: str
-    captured_at: datetime
-    width: int
-    height: int
-
-
-async def latest_snapshot(
-    session: AsyncSession, org_id: uuid.UUID, camera_id: uuid.UUID
-) -> LatestSnapshot | None:
-    """The camera's latest snapshot, read from the database or its file; None when there is none (or its
-    file has gone). The caller must already have checked that the reader may see `org_id`'s camera."""
-    snapshot = await session.scalar(
-        select(Snapshot)
-        .where(Snapshot.org_id == org_id, Snapshot.camera_id == camera_id)
-        .order_by(Snapshot.captured_at.desc(), Snapshot.received_at.desc())
-        .limit(1)
-    )
-    if snapshot is None:
-        return None
-    data = snapshot.data
-    if data is None and snapshot.path is not None:
-        try:
-            data = await asyncio.to_thread(Path(snapshot.path).read_bytes)
-        except OSError:
-            return None
-    if data is None:
-        return None
-    return LatestSnapshot(
-        data=data,
-        content_type=snapshot.content_type,
-        captured_at=snapshot.captured_at,
-        width=snapshot.width,
-        height=snapshot.height,
-    )
-
-
 def _write_file(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")

@@ -26,10 +26,12 @@ from backend.config import Settings
 from backend.errors import PayloadTooLarge, ValidationFailed
 from backend.ingest import repository
 from backend.ingest.repository import EventColumns
-from backend.ingest.schemas import (
+from backend.models import CameraHeartbeat, Snapshot, StreamStatus
+from worker.protocol import (
     EVENT,
     EVENTS_BATCH,
     INT32_MAX,
+    ZONE_EVENT_TYPES,
     CountingLineOut,
     DetectionOut,
     EventIn,
@@ -39,10 +41,9 @@ from backend.ingest.schemas import (
     SnapshotOut,
     WorkerConfig,
     ZoneOut,
+    event_fields_problem,
 )
-from backend.models import CameraHeartbeat, Snapshot, StreamStatus
 
-_ZONE_TYPES = frozenset({"ZONE_ENTER", "ZONE_EXIT"})
 _LAST_ERROR_MAX = 2000  # CameraHeartbeat.last_error column length
 MAX_SNAPSHOT_SIDE = 8192  # pixels; 8K cameras fit, absurd headers are refused before decoding
 
@@ -158,9 +159,10 @@ def screen_events(
     """Apply the protocol's semantic rules to well-formed events and drop repeats of an id in the batch.
 
     Rules: `ts` at most `max_future_s` seconds after `now` and at most `max_age_days` before it (UTC);
-    zone events carry a `zone_id` from `zone_ids` (this camera's zones), line events carry none;
-    `dwell_ms` only on ZONE_EXIT. The second occurrence of an `event_id` counts as a repeat. Rejections are
-    appended to `rejected`, which is returned sorted by index.
+    a zone event's `zone_id` is one of `zone_ids` (this camera's zones); then the protocol's
+    `event_fields_problem` (zone events name a zone, line events none, `dwell_ms` only on ZONE_EXIT).
+    The second occurrence of an `event_id` counts as a repeat. Rejections are appended to `rejected`,
+    which is returned sorted by index.
     """
     latest = now + timedelta(seconds=max_future_s)
     earliest = now - timedelta(days=max_age_days)
@@ -172,20 +174,14 @@ def screen_events(
         type_ = event["type"]
         zone_id = event.get("zone_id")
         dwell_ms = event.get("dwell_ms")
-        reason = None
         if ts > latest:
-            reason = f"ts is more than {max_future_s:g} s in the future"
+            reason: str | None = f"ts is more than {max_future_s:g} s in the future"
         elif ts < earliest:
             reason = f"ts is more than {max_age_days:g} days old"
-        elif type_ in _ZONE_TYPES:
-            if zone_id is None:
-                reason = f"zone_id is required for {type_} events"
-            elif zone_id not in zone_ids:
-                reason = "zone_id does not belong to this camera"
-        elif zone_id is not None:
-            reason = f"zone_id must be null for {type_} events"
-        if reason is None and dwell_ms is not None and type_ != "ZONE_EXIT":
-            reason = "dwell_ms is only sent with ZONE_EXIT events"
+        elif zone_id is not None and type_ in ZONE_EVENT_TYPES and zone_id not in zone_ids:
+            reason = "zone_id does not belong to this camera"
+        else:
+            reason = event_fields_problem(type_, zone_id, dwell_ms)
         if reason is not None:
             rejected.append(Rejection(index=index, reason=reason))
             continue

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 
 from backend.auth.deps import CurrentUser
+from backend.bodies import read_capped
 from backend.deps import SessionDep
 from backend.errors import PayloadTooLarge, ValidationFailed
 from backend.pos import service
@@ -16,7 +17,8 @@ from backend.pos.schemas import IngestResult, TransactionBatch
 
 router = APIRouter(tags=["pos"])
 
-MAX_CSV_BYTES = 5 * 1024 * 1024
+MAX_CSV_BYTES = 5 * 1024 * 1024  # as a body or a file; a bigger body is refused while it is read, not after
+_CSV_TOO_LARGE = "The CSV must be at most 5 MB."
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "Viewers cannot write"},
     404: {"description": "No such store for this user"},
@@ -60,11 +62,11 @@ async def post_transactions_csv(
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise ValidationFailed.for_field("body.file", "a CSV file is required")
-        raw = await upload.read(MAX_CSV_BYTES + 1)
+        raw = await upload.read(MAX_CSV_BYTES + 1)  # the form spooled the file to disk, not to memory
+        if len(raw) > MAX_CSV_BYTES:
+            raise PayloadTooLarge(_CSV_TOO_LARGE)
     else:
-        raw = await request.body()
-    if len(raw) > MAX_CSV_BYTES:
-        raise PayloadTooLarge("The CSV must be at most 5 MB.")
+        raw = await read_capped(request, MAX_CSV_BYTES, _CSV_TOO_LARGE)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -1,14 +1,32 @@
 """A small real HTTP server on 127.0.0.1 that answers the worker protocol (docs/worker-protocol.md) and
-records what it received. Stands in for the backend in worker tests; deduplicates events on ``event_id`` like
-the real one."""
+records what it received. Stands in for the backend in worker tests: it parses every request with the
+models of `worker.protocol` (a malformed one is a 422) and answers with them, rejects events whose fields do
+not fit their type, and deduplicates events on ``event_id``, like the real one."""
 
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import threading
+import uuid
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from PIL import Image
+from pydantic import BaseModel, ValidationError
+
+from worker.protocol import (
+    EVENTS_BATCH,
+    DetectionOut,
+    EventsResult,
+    HeartbeatIn,
+    Rejection,
+    SnapshotOut,
+    WorkerConfig,
+    event_fields_problem,
+)
 
 
 class FakeBackend:
@@ -26,20 +44,26 @@ class FakeBackend:
         self.in_flight = 0
         self.heartbeats: list[dict[str, Any]] = []
         self.snapshots: list[tuple[bytes, str]] = []
-        self.config: dict[str, Any] = {
-            "camera_id": "cam-1",
-            "config_version": 1,
-            "counting_line": None,
-            "zones": [],
-        }
-        self.config_version = 1
+        self.config = WorkerConfig(
+            camera_id=uuid.uuid4(),
+            camera_name="Entrance",
+            store_id=uuid.uuid4(),
+            timezone="Europe/London",
+            config_version=1,
+            is_counting_line=True,
+            counting_line=None,
+            zones=[],
+            detection=DetectionOut(target_fps=10.0, imgsz=640, conf=0.25),
+            snapshot_requested=False,
+        )
         self._server: ThreadingHTTPServer | None = None
 
     def set_config(self, **changes: Any) -> None:
-        """Change the served config (bumps the version, hence the ETag)."""
+        """Change fields of the served config, given as JSON values (bumps the version, hence the ETag)."""
         with self.lock:
-            self.config_version += 1
-            self.config = {**self.config, **changes, "config_version": self.config_version}
+            version = self.config.config_version + 1
+            current = self.config.model_dump(mode="json")
+            self.config = WorkerConfig.model_validate({**current, **changes, "config_version": version})
 
     def start(self) -> str:
         backend = self
@@ -49,7 +73,12 @@ class FakeBackend:
                 pass
 
             def _reply(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
-                data = b"" if body is None else json.dumps(body).encode()
+                if body is None:
+                    data = b""
+                elif isinstance(body, BaseModel):
+                    data = body.model_dump_json().encode()
+                else:
+                    data = json.dumps(body).encode()
                 self.send_response(status)
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
@@ -67,8 +96,8 @@ class FakeBackend:
                 if self.headers.get("X-Worker-Key") != backend.key:
                     return self._reply(401, {"detail": "unknown key"})
                 with backend.lock:
-                    etag = f'"v{backend.config_version}"'
-                    config = dict(backend.config)
+                    config = backend.config
+                etag = f'"v{config.config_version}"'
                 if self.headers.get("If-None-Match") == etag:
                     return self._reply(304)
                 return self._reply(200, config, {"ETag": etag})
@@ -77,34 +106,54 @@ class FakeBackend:
                 if self.headers.get("X-Worker-Key") != backend.key:
                     return self._reply(401, {"detail": "unknown key"})
                 body = self._body()
-                if self.path == "/worker/heartbeat":
-                    with backend.lock:
-                        backend.heartbeats.append(json.loads(body))
-                    return self._reply(204)
-                if self.path == "/worker/snapshot":
-                    with backend.lock:
-                        backend.snapshots.append((body, self.headers.get("X-Captured-At", "")))
-                    return self._reply(201, {"captured_at": self.headers.get("X-Captured-At")})
-                events = json.loads(body)["events"]
+                try:
+                    if self.path == "/worker/heartbeat":
+                        return self._heartbeat(body)
+                    if self.path == "/worker/snapshot":
+                        return self._snapshot(body)
+                    events = EVENTS_BATCH.validate_json(body)["events"]
+                except ValidationError as exc:
+                    return self._reply(422, {"error": {"code": "validation_failed", "message": str(exc)}})
+                sent = json.loads(body)["events"]  # recorded as sent, for the tests to read
                 accepted = duplicates = 0
+                rejected: list[Rejection] = []
                 with backend.lock:
                     backend.in_flight += 1
-                    for e in events:
+                    for index, (e, raw) in enumerate(zip(events, sent, strict=True)):
                         backend.received += 1
-                        if e["event_id"] in backend.stored:
+                        problem = event_fields_problem(e["type"], e.get("zone_id"), e.get("dwell_ms"))
+                        if problem is not None:
+                            rejected.append(Rejection(index=index, reason=problem))
+                        elif str(e["event_id"]) in backend.stored:
                             duplicates += 1
                         else:
-                            backend.stored[e["event_id"]] = e
+                            backend.stored[str(e["event_id"])] = raw
                             accepted += 1
                     backend.duplicates += duplicates
                     backend.lock.notify_all()
+                answer = EventsResult(accepted=accepted, duplicates=duplicates, rejected=rejected)
                 try:
                     if backend.answer_delay_s:
                         threading.Event().wait(backend.answer_delay_s)
-                    self._reply(200, {"accepted": accepted, "duplicates": duplicates, "rejected": []})
+                    self._reply(200, answer)
                 finally:
                     with backend.lock:
                         backend.in_flight -= 1
+
+            def _heartbeat(self, body: bytes) -> None:
+                HeartbeatIn.model_validate_json(body)
+                with backend.lock:
+                    backend.heartbeats.append(json.loads(body))
+                self._reply(204)
+
+            def _snapshot(self, body: bytes) -> None:
+                header = self.headers.get("X-Captured-At", "")
+                captured_at = datetime.fromisoformat(header)  # ValueError: a 500, the worker must send one
+                with Image.open(io.BytesIO(body), formats=["JPEG"]) as image:
+                    width, height = image.size
+                with backend.lock:
+                    backend.snapshots.append((body, header))
+                self._reply(201, SnapshotOut(captured_at=captured_at, width=width, height=height))
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from worker.outbox import Outbox
-from worker.schemas import Event
+from worker.protocol import Event
 
 TS = datetime(2026, 11, 21, 8, 15, 3, 120000, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ import pytest
 
 from tests.worker.fake_backend import FakeBackend
 from worker.outbox import Outbox
-from worker.schemas import Event
+from worker.protocol import Event
 
 DRAINER = Path(__file__).with_name("outbox_drainer.py")
 N_EVENTS = 300

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from worker.protocol import Event
 from worker.replay import ReplayClock
-from worker.schemas import Event
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -26,7 +27,11 @@ def test_media_time_maps_linearly_from_the_start(
 def test_events_get_mapped_times_and_stretched_dwell() -> None:
     clock = ReplayClock(START, 120)
     exit_event = Event(
-        type="ZONE_EXIT", ts=START + timedelta(seconds=5), tracker_id=3, zone_id="z", dwell_ms=2500
+        type="ZONE_EXIT",
+        ts=START + timedelta(seconds=5),
+        tracker_id=3,
+        zone_id=str(uuid.UUID(int=1)),
+        dwell_ms=2500,
     )
     mapped = clock.event(exit_event)
     assert mapped.ts == START + timedelta(minutes=10)

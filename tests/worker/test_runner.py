@@ -8,6 +8,7 @@ import itertools
 import json
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +18,14 @@ import pytest
 from tests.worker.fake_backend import FakeBackend
 from tests.worker.test_source import FakeCapture
 from worker.pipeline import CountingSession
+from worker.protocol import CountingLineOut, ZoneOut
 from worker.runner import Worker
-from worker.schemas import CountingLineSpec, ZoneSpec
 from worker.settings import WorkerSettings, parse_line, parse_zone
 from worker.source import FrameSource, SourceConfig
 from worker.tracks import TrackedPerson
 
 W, H = 6, 4  # FakeCapture frames are 6 x 4 pixels
+ZONE = "5d1b8c3e-3f0a-4c6e-9a51-0c2f7d9e4b11"
 
 
 class ScriptedTracker:
@@ -88,7 +90,9 @@ def test_counts_reach_the_backend_and_config_changes_apply_live(tmp_path: Path, 
         # Recalibrate: flip the in side, add a zone covering the lower half, ask for a snapshot.
         backend.set_config(
             counting_line={"x1": 0.0, "y1": 0.5, "x2": 1.0, "y2": 0.5, "in_side": "left"},
-            zones=[{"id": "z-1", "name": "low", "polygon": [[0, 0.5], [1, 0.5], [1, 1], [0, 1]]}],
+            zones=[
+                {"id": ZONE, "name": "low", "kind": "custom", "polygon": [[0, 0.5], [1, 0.5], [1, 1], [0, 1]]}
+            ],
             snapshot_requested=True,
         )
         while time.monotonic() < deadline and not (
@@ -102,7 +106,7 @@ def test_counts_reach_the_backend_and_config_changes_apply_live(tmp_path: Path, 
     types = {e["type"] for e in backend.stored.values()}
     assert {"IN", "OUT", "ZONE_ENTER", "ZONE_EXIT"} <= types
     zone_events = [e for e in backend.stored.values() if e["type"] == "ZONE_EXIT"]
-    assert all(e["zone_id"] == "z-1" and e["dwell_ms"] >= 0 for e in zone_events)
+    assert all(e["zone_id"] == ZONE and e["dwell_ms"] >= 0 for e in zone_events)
     assert backend.heartbeats
     assert backend.heartbeats[-1]["worker_version"]
     assert backend.heartbeats[-1]["stream_status"] in {"ok", "reconnecting", "failed"}
@@ -123,15 +127,17 @@ def test_backend_outage_keeps_events_on_disk_for_the_next_start(tmp_path: Path, 
 
 
 def test_session_layout_helpers() -> None:
-    assert parse_line("0.5, 0.2, 0.5, 0.9", "right") == CountingLineSpec(
+    assert parse_line("0.5, 0.2, 0.5, 0.9", "right") == CountingLineOut(
         x1=0.5, y1=0.2, x2=0.5, y2=0.9, in_side="right"
     )
-    assert parse_zone("till:0,0;1,0;1,1", 1) == ZoneSpec(
-        id="till", name="till", polygon=[(0, 0), (1, 0), (1, 1)]
+    assert parse_zone("till:0,0;1,0;1,1", 1) == ZoneOut(
+        id=uuid.uuid5(uuid.NAMESPACE_URL, "till"), name="till", kind="", polygon=[(0, 0), (1, 0), (1, 1)]
     )
-    for bad in ("1,2,3", "0,0,0,0"):
-        with pytest.raises(ValueError, match=r"line|end points"):
+    for bad in ("1,2,3", "0,0,0,0", "0,0,1,1.5"):
+        with pytest.raises(ValueError, match=r"line|end points|normalized"):
             parse_line(bad, "left")
+    with pytest.raises(ValueError, match="normalized"):
+        parse_zone("till:0,0;2,0;1,1", 1)
     session = CountingSession(ScriptedTracker(), None, [])
     assert session.zone_counts() == {}
 

@@ -12,7 +12,7 @@ import pytest
 
 from worker.line_counter import Direction, LineCounterConfig
 from worker.pipeline import CountingSession
-from worker.schemas import CountingLineSpec
+from worker.protocol import CountingLineOut
 from worker.source import Frame
 from worker.stitching import FRESH_ID_BASE, StitchConfig, TrackStitcher
 from worker.tracks import TrackedPerson
@@ -199,7 +199,7 @@ def test_a_crossing_that_straddles_a_track_break_is_counted(
     frames = walk_with_break(gap_frames=5)
     session = CountingSession(
         Scripted(frames),
-        CountingLineSpec(x1=200 / 640, y1=0.0, x2=200 / 640, y2=1.0, in_side="left"),
+        CountingLineOut(x1=200 / 640, y1=0.0, x2=200 / 640, y2=1.0, in_side="left"),
         counter_config=lambda _h: LineCounterConfig(min_hits=3),
         stitch=stitch,
     )

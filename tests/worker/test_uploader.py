@@ -16,7 +16,7 @@ import pytest
 
 from worker.client import BackendClient, make_http_client
 from worker.outbox import Outbox
-from worker.schemas import Event
+from worker.protocol import Event
 from worker.uploader import Uploader, UploaderConfig
 
 TS = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)

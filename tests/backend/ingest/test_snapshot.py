@@ -1,4 +1,5 @@
-"""`POST /worker/snapshot`: JPEG validation, size limit, storage in the database or a folder, read-back."""
+"""`POST /worker/snapshot`: JPEG validation, size limit, storage in the database or a folder, read back by
+the admin's reader of the latest snapshot (`admin.calibration.repository.latest_snapshot`)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin.calibration.repository import StoredSnapshot, latest_snapshot
 from backend.auth.principals import CameraPrincipal
 from backend.config import Settings
 from backend.ingest import service
-from backend.ingest.repository import latest_snapshot
 from backend.models import Snapshot
 from tests.backend.ingest.helpers import jpeg_bytes, wire_ts
 from tests.factories import CameraWithKey, make_camera, make_org, make_store
@@ -33,6 +34,11 @@ def snapshot_headers(cam: CameraWithKey, captured_at: datetime | str | None = No
     return headers
 
 
+async def read_latest(session: AsyncSession, settings: Settings, cam: CameraWithKey) -> StoredSnapshot | None:
+    """The camera's latest snapshot as the admin console reads it."""
+    return await latest_snapshot(session, cam.camera, settings.data_dir)
+
+
 async def rows_of(session: AsyncSession, cam: CameraWithKey) -> list[Snapshot]:
     result = await session.scalars(
         select(Snapshot).where(Snapshot.camera_id == cam.camera.id).execution_options(populate_existing=True)
@@ -48,7 +54,7 @@ class TestSnapshot:
         assert response.status_code == 401
 
     async def test_round_trip_in_the_database(
-        self, client: httpx.AsyncClient, session: AsyncSession, cam: CameraWithKey
+        self, client: httpx.AsyncClient, session: AsyncSession, settings: Settings, cam: CameraWithKey
     ) -> None:
         image = jpeg_bytes(320, 240)
         captured = datetime.now(UTC).replace(microsecond=250000) - timedelta(seconds=2)
@@ -61,7 +67,7 @@ class TestSnapshot:
             "width": 320,
             "height": 240,
         }
-        latest = await latest_snapshot(session, cam.camera.org_id, cam.camera.id)
+        latest = await read_latest(session, settings, cam)
         assert latest is not None
         assert latest.data == image
         assert (latest.width, latest.height, latest.content_type) == (320, 240, "image/jpeg")
@@ -73,7 +79,7 @@ class TestSnapshot:
         assert config["snapshot_requested"] is False
 
     async def test_a_new_snapshot_replaces_the_old_one(
-        self, client: httpx.AsyncClient, session: AsyncSession, cam: CameraWithKey
+        self, client: httpx.AsyncClient, session: AsyncSession, settings: Settings, cam: CameraWithKey
     ) -> None:
         now = datetime.now(UTC)
         first, second = jpeg_bytes(color=(0, 0, 0)), jpeg_bytes(color=(255, 255, 255))
@@ -82,7 +88,7 @@ class TestSnapshot:
         )
         await client.post("/worker/snapshot", content=second, headers=snapshot_headers(cam, now))
         assert len(await rows_of(session, cam)) == 1
-        latest = await latest_snapshot(session, cam.camera.org_id, cam.camera.id)
+        latest = await read_latest(session, settings, cam)
         assert latest is not None
         assert latest.data == second
 
@@ -102,13 +108,15 @@ class TestSnapshot:
         assert await asyncio.to_thread(first_path.read_bytes) == first
         assert first_path.is_relative_to(settings.data_dir.resolve() / "snapshots")
         await client.post("/worker/snapshot", content=second, headers=snapshot_headers(cam, now))
-        latest = await latest_snapshot(session, cam.camera.org_id, cam.camera.id)
+        latest = await read_latest(session, settings, cam)
         assert latest is not None
         assert (latest.data, latest.width, latest.height) == (second, 100, 50)
         assert not await asyncio.to_thread(first_path.exists)
 
-    async def test_no_snapshot_yet(self, session: AsyncSession, cam: CameraWithKey) -> None:
-        assert await latest_snapshot(session, cam.camera.org_id, cam.camera.id) is None
+    async def test_no_snapshot_yet(
+        self, session: AsyncSession, settings: Settings, cam: CameraWithKey
+    ) -> None:
+        assert await read_latest(session, settings, cam) is None
 
     @pytest.mark.parametrize(
         "body",

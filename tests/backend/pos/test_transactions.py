@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.models import PosTransaction, Role
+from backend.pos.endpoints import MAX_CSV_BYTES
 from tests.factories import add_member, login, make_org, make_store, make_user
 
 
@@ -81,6 +84,35 @@ async def test_csv_upload_as_body_and_as_file(client: httpx.AsyncClient, session
     missing = await client.post(url, content="id,ts\n", headers={**headers, "Content-Type": "text/csv"})
     assert missing.status_code == 422
     assert missing.json()["error"]["fields"][0]["field"] == "body.csv"
+
+
+async def test_an_oversize_csv_body_is_413_while_it_is_read(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    headers, store = await _owner_and_store(client, session)
+    url = f"/stores/{store.id}/transactions/csv"
+    row = b"R1,2026-11-20T10:00:00Z,3.10,EUR\n"
+    oversize = b"external_id,ts,amount,currency\n" + row * (2 * MAX_CSV_BYTES // len(row))  # 10 MB
+    sent_chunks = 0
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: only reading can find the size
+        nonlocal sent_chunks
+        for start in range(0, len(oversize), 65_536):
+            sent_chunks += 1
+            yield oversize[start : start + 65_536]
+
+    csv_headers = {**headers, "Content-Type": "text/csv"}
+    for content in (oversize, chunks()):
+        response = await client.post(url, content=content, headers=csv_headers)
+        assert response.status_code == 413
+        assert response.json()["error"] == {
+            "code": "payload_too_large",
+            "message": "The CSV must be at most 5 MB.",
+            "fields": [],
+        }
+    assert sent_chunks <= MAX_CSV_BYTES // 65_536 + 2  # abandoned just past the cap
+    count = await session.scalar(select(func.count()).where(PosTransaction.store_id == store.id))
+    assert count == 0
 
 
 async def test_viewers_cannot_write_and_other_tenants_get_404(

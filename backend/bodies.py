@@ -1,7 +1,9 @@
-"""Reading worker request bodies with hard size caps, before and after `Content-Encoding: gzip`.
+"""Reading request bodies by hand with hard size caps, before and after `Content-Encoding: gzip`.
 
-The body is streamed and abandoned as soon as it passes the cap, and gzip is inflated with an output bound,
-so neither a huge upload nor a small zip bomb can make the server buffer more than the limit.
+For routes that read their body themselves (the worker's ingest, POS CSV uploads). The body is streamed and
+abandoned as soon as it passes the cap, and gzip is inflated with an output bound, so neither a huge upload
+nor a small zip bomb can make the server buffer more than the limit. Oversize is `PayloadTooLarge` (413,
+the project's JSON error shape).
 """
 
 from __future__ import annotations
@@ -33,18 +35,30 @@ async def read_body(request: Request, limit: int, *, allow_gzip: bool = False) -
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("identity", "") and not (allow_gzip and encoding == "gzip"):
         raise UnsupportedMediaType(f"Content-Encoding {encoding!r} is not supported.")
+    raw = await read_capped(request, limit, f"The body is larger than {limit} bytes.")
+    return gunzip_limited(raw, limit) if encoding == "gzip" else raw
+
+
+async def read_capped(request: Request, limit: int, too_large: str) -> bytes:
+    """The request body as sent (no decoding of any `Content-Encoding`), at most `limit` bytes.
+
+    A declared `Content-Length` over the limit is refused before reading; otherwise the stream is read
+    until it passes the limit.
+
+    Raises:
+        PayloadTooLarge: the body is longer than `limit` bytes (`too_large` is the message).
+    """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
+        raise PayloadTooLarge(too_large)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
+            raise PayloadTooLarge(too_large)
         chunks.append(chunk)
-    raw = b"".join(chunks)
-    return gunzip_limited(raw, limit) if encoding == "gzip" else raw
+    return b"".join(chunks)
 
 
 def gunzip_limited(data: bytes, limit: int) -> bytes:
