@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from backend.analytics import service
+from backend.analytics import serializers, service
 from backend.analytics.schemas import (
     AnomaliesOut,
     DashboardOut,
@@ -76,10 +76,10 @@ async def get_footfall(
     """IN/OUT per store-local bucket; uncovered buckets are null. `format=csv` answers `text/csv`."""
     result = await service.footfall(session, principal, settings, store_id, first_day, last_day, bucket)
     if format == "csv":
-        return Response(service.footfall_csv(result), media_type="text/csv; charset=utf-8")
+        return Response(serializers.footfall_csv(result), media_type="text/csv; charset=utf-8")
     # Written from columns (the same JSON FastAPI writes for `response_model`): validating up to 8,784
     # hourly buckets through the response model cost more than computing them.
-    return Response(service.footfall_json(result), media_type="application/json")
+    return Response(serializers.footfall_json(result), media_type="application/json")
 
 
 @router.get("/stores/{store_id}/funnel", responses=_NOT_FOUND)
@@ -100,11 +100,12 @@ async def get_heatmap(
     store_id: uuid.UUID,
     principal: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     period: PeriodQuery = "day",
     day: DateQuery = None,
 ) -> HeatmapOut:
     """Per zone: visits, mean and median dwell, share of visits and popularity 0..100."""
-    return await service.heatmap(session, principal, store_id, period, day)
+    return await service.heatmap(session, principal, settings, store_id, period, day)
 
 
 @router.get("/stores/{store_id}/anomalies", responses=_NOT_FOUND)

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+# The one slot width of the codebase (the coverage roll-up's `backend.cameras.coverage.SLOT` derives from it).
 SLOT_S = 900
 _SLOTS_PER_DAY = 86400 // SLOT_S
 
@@ -39,6 +40,11 @@ def from_epoch(epoch: int, tz: ZoneInfo | None = None) -> datetime:
 def local_midnight(tz: ZoneInfo, day: date) -> int:
     """UTC epoch second at which local date `day` starts in `tz`."""
     return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
+
+
+def local_date(tz: ZoneInfo, epoch: int) -> date:
+    """The store-local calendar date at UTC epoch second `epoch`."""
+    return datetime.fromtimestamp(epoch, tz).date()
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.analytics.timegrid import SLOT_S
 from backend.models import CameraCoverageSlot
 
-SLOT = timedelta(minutes=15)
+SLOT = timedelta(seconds=SLOT_S)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

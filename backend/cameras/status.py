@@ -1,9 +1,11 @@
 """Camera health status (online, stale, offline) from heartbeats and events: pure code, no I/O.
 
-Used by the admin health view and reusable by owner analytics. Definitions (thresholds are settings):
+The one home of the online/offline rule (`is_online`): the admin health view (`camera_status`), the owner
+`/live` camera list and the store list's camera counts (`online_since`, as SQL) all decide with it.
+Definitions (thresholds are settings):
 
 - **offline**: no heartbeat ever, or none for longer than `offline_after_s` (default 60 s, two heartbeat
-  intervals).
+  intervals): `is_online` is False.
 - **stale**: heartbeats arrive but the camera is not producing: the latest heartbeat reports
   `stream_status` other than `ok`, or `fps` of 0, or `frames_read` did not advance since the previous
   heartbeat of the same worker process (same process: uptime grew), or the worker holds undelivered
@@ -14,7 +16,7 @@ Used by the admin health view and reusable by owner analytics. Definitions (thre
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -45,6 +47,24 @@ class StatusThresholds:
 
     offline_after_s: float
     events_stalled_after_s: float
+
+
+def online_since(now: datetime, offline_after_s: float) -> datetime:
+    """The earliest heartbeat time (UTC) that still counts as online at `now`: `now - offline_after_s`.
+
+    Also the bound of the SQL form of `is_online` (`last_heartbeat_at >= online_since(...)`), used where
+    cameras are counted in the database rather than loaded.
+    """
+    return now - timedelta(seconds=offline_after_s)
+
+
+def is_online(last_heartbeat_at: datetime | None, now: datetime, offline_after_s: float) -> bool:
+    """Whether a camera whose latest heartbeat was received at `last_heartbeat_at` (UTC, None when it never
+    sent one) is online at `now`: a heartbeat at most `offline_after_s` seconds old.
+
+    Example: heartbeat 60 s before `now`, threshold 60 s → True; 60.001 s → False; never → False.
+    """
+    return last_heartbeat_at is not None and last_heartbeat_at >= online_since(now, offline_after_s)
 
 
 def stale_reason(
@@ -97,7 +117,7 @@ def camera_status(
     Example: a heartbeat 20 s ago reporting fps 9.5 and frames advancing, no events pending → online;
     the same 90 s ago (threshold 60 s) → offline.
     """
-    if last_heartbeat_at is None or (now - last_heartbeat_at).total_seconds() > thresholds.offline_after_s:
+    if not is_online(last_heartbeat_at, now, thresholds.offline_after_s):
         return CameraStatus.OFFLINE
     if latest is None:
         return CameraStatus.ONLINE

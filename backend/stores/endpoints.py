@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from fastapi import APIRouter
 
@@ -35,8 +34,7 @@ def _out(store: Store, cameras: CameraSummary) -> StoreOut:
 async def list_stores(principal: CurrentUser, session: SessionDep, settings: SettingsDep) -> list[StoreOut]:
     """The stores this user may read, with their cameras' status summary."""
     stores = await repository.list_readable(session, principal)
-    since = utcnow() - timedelta(seconds=settings.camera_offline_after_s)
-    summaries = await repository.camera_summaries(session, stores, since)
+    summaries = await repository.camera_summaries(session, stores, utcnow(), settings.camera_offline_after_s)
     return [_out(s, summaries[s.id]) for s in stores]
 
 
@@ -46,6 +44,5 @@ async def get_store(
 ) -> StoreOut:
     """One store (404 when it does not exist or belongs to another organization)."""
     store = await get_readable_store(session, principal, store_id)
-    since = utcnow() - timedelta(seconds=settings.camera_offline_after_s)
-    summaries = await repository.camera_summaries(session, [store], since)
+    summaries = await repository.camera_summaries(session, [store], utcnow(), settings.camera_offline_after_s)
     return _out(store, summaries[store.id])

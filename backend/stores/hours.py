@@ -1,6 +1,8 @@
-"""Opening hours: strict parsing of `Store.opening_hours` into typed store-local intervals.
+"""Opening hours: the one home of the rule: `Store.opening_hours` parsed into typed store-local intervals,
+and those intervals placed on the UTC time line.
 
-Pure code, shared by the admin API (validation on write) and analytics (is the store open at a local time).
+Pure code, shared by the admin API (strict validation on write, `parse_opening_hours`) and analytics
+(`read_opening_hours` on read, then `open_intervals`: when the store is open, in UTC epoch seconds).
 Format: `{"mon": [["09:00", "18:00"], ["19:00", "02:00"]], ...}` with keys `mon` … `sun`; a missing day
 is closed. An interval whose close is not after its open runs past midnight into the next day, so
 `["22:00", "02:00"]` is four hours and `["00:00", "00:00"]` (open == close) is a full 24 hours.
@@ -11,13 +13,15 @@ analytics reads it too.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MINUTES_PER_DAY = 24 * 60
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
 
 class OpeningHoursError(ValueError):
@@ -69,10 +73,17 @@ OpeningHours = dict[str, tuple[Interval, ...]]
 def _minutes(value: Any, path: str, *, is_close: bool) -> int:
     if is_close and value == "24:00":
         return _MINUTES_PER_DAY
-    if not isinstance(value, str) or not (match := _HHMM.match(value)):
+    # fullmatch: `$` would also accept a trailing newline ("09:00\n"), which reads never accepted.
+    if not isinstance(value, str) or not (match := _HHMM.fullmatch(value)):
         allowed = "00:00 to 23:59, or 24:00 as a close" if is_close else "00:00 to 23:59"
         raise OpeningHoursError(path, f'expected "HH:MM" ({allowed}), got {value!r}')
     return int(match.group(1)) * 60 + int(match.group(2))
+
+
+def _interval(pair: Any, path: str) -> Interval:
+    if not isinstance(pair, list | tuple) or len(pair) != 2:
+        raise OpeningHoursError(path, 'expected a pair ["HH:MM", "HH:MM"]')
+    return Interval(_minutes(pair[0], path, is_close=False), _minutes(pair[1], path, is_close=True))
 
 
 def parse_opening_hours(raw: Any) -> OpeningHours:
@@ -103,11 +114,7 @@ def parse_opening_hours(raw: Any) -> OpeningHours:
         parsed: list[Interval] = []
         for index, pair in enumerate(intervals):
             path = f"{day}.{index}"
-            if not isinstance(pair, list | tuple) or len(pair) != 2:
-                raise OpeningHoursError(path, 'expected a pair ["HH:MM", "HH:MM"]')
-            interval = Interval(
-                _minutes(pair[0], path, is_close=False), _minutes(pair[1], path, is_close=True)
-            )
+            interval = _interval(pair, path)
             if parsed:
                 previous = parsed[-1]
                 if previous.overnight:
@@ -129,15 +136,59 @@ def parse_opening_hours(raw: Any) -> OpeningHours:
     return result
 
 
-def is_open_at(hours: OpeningHours, local: datetime) -> bool:
-    """Whether the store is open at `local` (a store-local wall-clock time; its tzinfo is ignored).
+def read_opening_hours(raw: Mapping[str, Any]) -> OpeningHours:
+    """Opening hours as stored, for reads: every weekday present, each day's intervals sorted by opening.
 
-    Checks the day's own intervals and the previous day's overnight interval spilling past midnight.
+    Hours are validated where stores are written (`parse_opening_hours`); a read must not fail on a row
+    written around that check, so here an interval that does not parse on its own is skipped, and a day
+    that is missing, null or not a list is closed. Overlaps and order are not checked (`open_intervals`
+    merges overlapping intervals). Unknown keys are ignored.
     """
-    minute = local.hour * 60 + local.minute
-    day = WEEKDAYS[local.weekday()]
-    previous = WEEKDAYS[(local.weekday() - 1) % 7]
-    for interval in hours.get(day, ()):
-        if interval.open_min <= minute and (interval.overnight or minute < interval.close_min):
-            return True
-    return any(interval.overnight and minute < interval.close_min for interval in hours.get(previous, ()))
+    result: OpeningHours = {}
+    for day in WEEKDAYS:
+        entries = raw.get(day) or []
+        parsed: list[Interval] = []
+        for index, pair in enumerate(entries if isinstance(entries, list) else []):
+            try:
+                parsed.append(_interval(pair, f"{day}.{index}"))
+            except OpeningHoursError:
+                continue
+        result[day] = tuple(sorted(parsed, key=lambda interval: interval.open_min))
+    return result
+
+
+def _wall_to_epoch(tz: ZoneInfo, day: date, minutes: int) -> int:
+    """UTC epoch second of `minutes` after local midnight of `day` in `tz` (wall-clock arithmetic; a wall
+    time skipped by a daylight-saving change resolves with the offset before it, as zoneinfo's fold=0)."""
+    wall = datetime(day.year, day.month, day.day, tzinfo=tz) + timedelta(minutes=minutes)
+    return int(wall.astimezone(UTC).timestamp())
+
+
+def open_intervals(hours: OpeningHours, tz: ZoneInfo, start: int, end: int) -> list[tuple[int, int]]:
+    """Merged, sorted `[open, close)` UTC epoch-second intervals in which the store is open, clipped to
+    `[start, end)` (epoch seconds).
+
+    Each local date's intervals are placed on that date: an overnight interval of Monday covers Monday
+    evening and Tuesday's small hours (so the day before `start` is looked at too), `"24:00"` closes at
+    the next midnight, and open == close is 24 hours.
+    """
+    if end <= start:
+        return []
+    day = datetime.fromtimestamp(start, tz).date() - timedelta(days=1)
+    last = datetime.fromtimestamp(end, tz).date()
+    raw: list[tuple[int, int]] = []
+    while day <= last:
+        for interval in hours.get(WEEKDAYS[day.weekday()], ()):
+            lo = max(_wall_to_epoch(tz, day, interval.open_min), start)
+            hi = min(_wall_to_epoch(tz, day, interval.open_min + interval.duration_min), end)
+            if lo < hi:
+                raw.append((lo, hi))
+        day += timedelta(days=1)
+    raw.sort()
+    merged: list[tuple[int, int]] = []
+    for lo, hi in raw:
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged

@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.principals import UserPrincipal
+from backend.cameras.status import online_since
 from backend.models import Camera, Store
 from backend.stores.schemas import CameraSummary
 from backend.tenancy import readable_stores
@@ -21,12 +22,16 @@ async def list_readable(session: AsyncSession, principal: UserPrincipal) -> Sequ
 
 
 async def camera_summaries(
-    session: AsyncSession, stores: Sequence[Store], online_since: datetime
+    session: AsyncSession, stores: Sequence[Store], now: datetime, offline_after_s: float
 ) -> dict[uuid.UUID, CameraSummary]:
-    """Per store id: enabled cameras, how many sent a heartbeat at or after `online_since` (UTC)."""
+    """Per store id: enabled cameras and how many are online at `now` (UTC).
+
+    Online is `backend.cameras.status.is_online`, counted in SQL: a heartbeat at or after
+    `online_since(now, offline_after_s)`.
+    """
     if not stores:
         return {}
-    online = case((Camera.last_heartbeat_at >= online_since, 1), else_=0)
+    online = case((Camera.last_heartbeat_at >= online_since(now, offline_after_s), 1), else_=0)
     rows = await session.execute(
         select(
             Camera.store_id,

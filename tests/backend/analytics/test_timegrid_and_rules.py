@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backend.analytics import anomalies as rules
-from backend.analytics.hours import open_intervals, parse_opening_hours
 from backend.analytics.kpi import SlotSeries, occupancy, reset_slots
 from backend.analytics.timegrid import local_buckets, local_midnight, period_containing, previous_period
+from backend.stores.hours import open_intervals, parse_opening_hours
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -11,6 +11,8 @@ from backend.cameras.status import (
     HeartbeatSample,
     StatusThresholds,
     camera_status,
+    is_online,
+    online_since,
     stale_reason,
 )
 
@@ -69,3 +71,21 @@ def test_camera_status(
     assert camera_status(last_at, latest, previous, event_at, NOW, LIMITS) is expected
     if latest is not None and expected is not CameraStatus.OFFLINE:
         assert stale_reason(latest, previous, event_at, NOW, LIMITS.events_stalled_after_s) == reason
+
+
+@pytest.mark.parametrize(
+    ("age", "expected"),
+    [
+        (None, False),  # never heard from
+        (timedelta(0), True),
+        (timedelta(seconds=60), True),  # exactly at the threshold
+        (timedelta(seconds=60, microseconds=1), False),
+        (timedelta(seconds=-5), True),  # a heartbeat stamped after `now` (clock skew)
+    ],
+)
+def test_is_online_is_a_heartbeat_at_most_the_threshold_old(age: timedelta | None, expected: bool) -> None:
+    last_at = None if age is None else NOW - age
+    assert is_online(last_at, NOW, 60) is expected
+    # The same rule as the admin status and as the SQL bound (`last_heartbeat_at >= online_since`).
+    assert (camera_status(last_at, None, None, None, NOW, LIMITS) is CameraStatus.ONLINE) is expected
+    assert (last_at is not None and last_at >= online_since(NOW, 60)) is expected

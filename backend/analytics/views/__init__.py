@@ -1,0 +1,1 @@
+"""One module per owner analytics view; each computes its answer from a resolved `StoreContext`."""
