@@ -22,6 +22,7 @@ COPY pyproject.toml README.md ./
 COPY backend ./backend
 COPY admin ./admin
 COPY worker ./worker
+COPY storeintel_app.py ./
 # hadolint ignore=DL3013
 RUN pip install .
 
@@ -59,6 +60,7 @@ COPY pyproject.toml README.md ./
 COPY backend ./backend
 COPY admin ./admin
 COPY worker ./worker
+COPY storeintel_app.py ./
 # hadolint ignore=DL3013
 RUN pip install ".[worker]"
 RUN mkdir -p /var/lib/storeintel-worker && chown storeintel:storeintel /var/lib/storeintel-worker

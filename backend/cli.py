@@ -48,7 +48,8 @@ def serve(
     """Run the API with uvicorn (settings from STOREINTEL_* variables and .env)."""
     import uvicorn
 
-    uvicorn.run("backend.main:app", host=host, port=port, proxy_headers=True, log_config=None)
+    # By name, not by import: the composition root imports `admin`, which `backend` must not.
+    uvicorn.run("storeintel_app:app", host=host, port=port, proxy_headers=True, log_config=None)
 
 
 @app.command()

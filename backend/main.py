@@ -1,6 +1,7 @@
-"""The ASGI application: `create_app()` wires settings, database, routers and error handling.
+"""The backend's app factory: `create_app()` wires settings, database, backend routers and error handling.
 
-`uvicorn backend.main:app` serves the embedded default (SQLite in ./data) with no configuration.
+It mounts no admin routes: the composition root `storeintel_app` adds them and serves `uvicorn
+storeintel_app:app`, so that `backend` never imports `admin`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ log = structlog.get_logger(__name__)
 def create_app(
     settings: Settings | None = None, *, http_transport: httpx.AsyncBaseTransport | None = None
 ) -> FastAPI:
-    """Build the application. The engine, session factory and HTTP client are created in the lifespan.
+    """Build the backend application, without the admin routes (`storeintel_app.create_app` adds them).
+
+    The engine, session factory and HTTP client are created in the lifespan.
 
     Args:
         settings: explicit settings (tests pass their own); default reads `STOREINTEL_*` and `.env`.
@@ -81,11 +84,3 @@ def create_app(
     app.add_middleware(RequestLogMiddleware)
     include_routers(app)
     return app
-
-
-def __getattr__(name: str) -> FastAPI:
-    # `uvicorn backend.main:app` builds the app on first access instead of at import time, so importing
-    # this module (tests, tools) never reads the environment.
-    if name == "app":
-        return create_app()
-    raise AttributeError(name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import (
@@ -23,8 +23,10 @@ from prometheus_client import (
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import QueuePool
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.cameras.status import online_since
 from backend.deps import SessionDep
 from backend.errors import NotFound
 from backend.models import Camera
@@ -110,12 +112,48 @@ class Metrics:
             self.cameras.labels(status).set(count)
 
 
+def route_templates(routes: Iterable[BaseRoute]) -> dict[int, str]:
+    """`id()` of each route object of an application's table → its full path template, prefixes included.
+
+    Keyed by identity because routes are unhashable dataclasses; they live as long as the application.
+
+    Recent FastAPI keeps an included router as one node and puts the router's own route object (whose
+    `path` lacks the include prefix, e.g. "/stores" for `POST /admin/stores`) in `scope["route"]`; its
+    public `iter_route_contexts` walks the nodes with the effective (prefixed) `path_format`. Older
+    FastAPI copied every route with the prefix applied, so the route's own `path_format` is already full.
+    """
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI: routes are copied with their prefix applied
+        return {id(route): path for route in routes if (path := getattr(route, "path_format", None))}
+    templates: dict[int, str] = {}
+    for context in iter_route_contexts(list(routes)):
+        if context.path_format:
+            templates.setdefault(id(context.original_route), context.path_format)
+    return templates
+
+
 class MetricsMiddleware:
-    """Pure ASGI middleware: counts requests and observes latency by route *template* (bounded labels)."""
+    """Pure ASGI middleware: counts requests and observes latency by full route *template* (bounded labels).
+
+    The label is the template as matched, prefixes included: "/admin/stores", "/stores/{store_id}/live";
+    "unmatched" where no API route matched (404s, the console's static files), so raw paths never become
+    labels.
+    """
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        # Built from the application's route table on the first request, once every router is included.
+        self._templates: dict[int, str] | None = None
+
+    def _template(self, scope: Scope) -> str:
+        route = scope.get("route")
+        if route is None:
+            return "unmatched"
+        if self._templates is None:
+            self._templates = route_templates(scope["app"].routes)
+        return self._templates.get(id(route)) or getattr(route, "path", None) or "unmatched"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -133,8 +171,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = self._template(scope)
             self.metrics.requests.labels(template, scope["method"], str(status)).inc()
             self.metrics.latency.labels(template, scope["method"]).observe(time.perf_counter() - started)
 
@@ -142,8 +179,9 @@ class MetricsMiddleware:
 router = APIRouter(tags=["operations"])
 
 
-async def _camera_status_counts(session: AsyncSession, online_since: datetime) -> list[tuple[str, int]]:
-    online = func.coalesce(Camera.last_heartbeat_at >= online_since, False)
+async def _camera_status_counts(session: AsyncSession, since: datetime) -> list[tuple[str, int]]:
+    # `backend.cameras.status.is_online` counted in SQL: a heartbeat at or after `since`.
+    online = func.coalesce(Camera.last_heartbeat_at >= since, False)
     rows = await session.execute(
         select(online, func.count()).where(Camera.enabled.is_(True)).group_by(online)
     )
@@ -167,6 +205,6 @@ async def metrics_endpoint(request: Request, session: SessionDep) -> Response:
     metrics: Metrics = request.app.state.metrics
     engine: AsyncEngine = request.app.state.engine
     metrics.observe_pool(engine)
-    since = utcnow() - timedelta(seconds=settings.camera_offline_after_s)
+    since = online_since(utcnow(), settings.camera_offline_after_s)
     metrics.set_camera_statuses(await _camera_status_counts(session, since))
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

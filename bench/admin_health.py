@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 from backend import migrate  # noqa: E402
 from backend.auth.passwords import hash_password  # noqa: E402
 from backend.db import create_engine, create_sessionmaker  # noqa: E402
-from backend.main import create_app  # noqa: E402
 from backend.models import Camera, CameraHeartbeat, Organization, Store, User  # noqa: E402
 from backend.models.base import utcnow  # noqa: E402
+from storeintel_app import create_app  # noqa: E402
 from tests.conftest import create_postgres_database, drop_postgres_database, settings_for  # noqa: E402
 
 DB = "storeintel_bench_admin"

@@ -11,7 +11,7 @@ weekends); about 5 events per visitor: IN, OUT, product ZONE_ENTER/EXIT, and bil
 of them; POS transactions for 60% of billing visitors. Heartbeats every 30 s for 90 days (1 M rows per
 store) are generated for the `MEASURED_STORES` stores the requests go to: coverage reads them.
 
-Then starts `uvicorn backend.main:app` in a subprocess (one worker) and measures sequential requests with
+Then starts `uvicorn storeintel_app:app` in a subprocess (one worker) and measures sequential requests with
 an httpx client in this process: p50/p95/p99 per route against the issue's targets. Prints a Markdown table.
 """
 
@@ -21,9 +21,7 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -34,6 +32,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from demo.backend_process import BackendProcess, free_port  # noqa: E402
 
 DB = "storeintel_bench_analytics"
 ADMIN_DSN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -238,14 +238,6 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on now (other benchmarks may run on this machine at the same time)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def measure(
     email: str, stores: list[tuple[str, str]], requests: int, port: int
 ) -> dict[str, list[float]]:
@@ -297,7 +289,6 @@ def main() -> None:
     email, stores = asyncio.run(add_user())
     port = free_port()
     env = {
-        **os.environ,
         "STOREINTEL_DATABASE_URL": ASYNC_URL,
         "STOREINTEL_ENVIRONMENT": "test",
         "STOREINTEL_SECRET_KEY": "bench-secret-" + "x" * 40,
@@ -305,28 +296,9 @@ def main() -> None:
         "STOREINTEL_AUTO_MIGRATE": "false",
         "STOREINTEL_DATA_DIR": str(ROOT / "data" / "bench"),
     }
-    server = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(port)),
-            *("--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log"),
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        if server.poll() is not None:
-            raise RuntimeError("the server did not start")
+    options = ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log"]
+    with BackendProcess(env, port, uvicorn_args=options, cwd=ROOT, stop_timeout_s=10):
         timings = asyncio.run(measure(email, stores, args.requests, port))
-    finally:
-        server.terminate()
-        server.wait(10)
     print(f"\n{args.requests} sequential requests per route after 20 warm-up, {len(stores)} stores:\n")
     print("| route | p50 ms | p95 ms | p99 ms | target p95 ms | met |")
     print("|---|---|---|---|---|---|")

@@ -2,7 +2,7 @@
 
 For each database the script creates a fresh one (PostgreSQL: its own database, dropped afterwards;
 SQLite: a file in a temporary folder), migrates it, provisions an organization, a store, cameras and a
-zone directly in the database, starts `uvicorn backend.main:app` as a subprocess, and drives it from a
+zone directly in the database, starts `uvicorn storeintel_app:app` as a subprocess, and drives it from a
 separate load-generator process over loopback: pre-built 500-event batches (5% of events repeat an id
 already sent, so they must come back as duplicates), gzip-compressed as the worker sends them, from
 several concurrent connections. Afterwards it counts the stored rows (they must equal the unique ids:
@@ -26,10 +26,7 @@ import multiprocessing as mp
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +47,7 @@ from backend.auth.crypto import generate_worker_key  # noqa: E402
 from backend.config import Settings  # noqa: E402
 from backend.db import create_engine, create_sessionmaker  # noqa: E402
 from backend.models import Camera, Organization, Store, Zone, ZoneKind  # noqa: E402
+from demo.backend_process import BackendProcess, free_port  # noqa: E402
 
 SECRET = "bench-secret-" + "k" * 40
 ADMIN_URL = os.environ.get(
@@ -142,16 +140,9 @@ async def provision(database_url: str, data_dir: Path, cameras: int) -> list[Ben
     return made
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def start_server(database_url: str, data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+def backend(database_url: str, data_dir: Path, port: int, workers: int) -> BackendProcess:
+    """The server under test: uvicorn on uvloop and httptools, access log off, its own process group."""
     env = {
-        **os.environ,
         "STOREINTEL_DATABASE_URL": database_url,
         "STOREINTEL_DATA_DIR": str(data_dir),
         "STOREINTEL_SECRET_KEY": SECRET,
@@ -159,37 +150,11 @@ def start_server(database_url: str, data_dir: Path, port: int, workers: int) -> 
         "STOREINTEL_LOG_LEVEL": "WARNING",
         "STOREINTEL_ENVIRONMENT": "development",
     }
-    cmd = [
-        sys.executable, "-m", "uvicorn", "backend.main:app",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    print("server:", " ".join(cmd[1:]))
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
-
-
-def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with {proc.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("uvicorn did not become ready")
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    options = ["--workers", str(workers), "--loop", "uvloop", "--http", "httptools"]
+    options += ["--log-level", "warning", "--no-access-log"]
+    server = BackendProcess(env, port, uvicorn_args=options, cwd=ROOT, process_group=True, stop_timeout_s=20)
+    print("server:", " ".join(server.command[1:]))
+    return server
 
 
 def tree_cpu_s(pid: int) -> float:
@@ -379,9 +344,7 @@ def run(database: str, args: argparse.Namespace) -> dict[str, Any]:
     try:
         cameras = asyncio.run(provision(url, tmp, args.cameras))
         port = free_port()
-        server = start_server(url, tmp, port, workers)
-        try:
-            wait_ready(port, server)
+        with backend(url, tmp, port, workers) as server:
             ctx = mp.get_context("spawn")
             parent, child = ctx.Pipe()
             load_args = {
@@ -403,8 +366,6 @@ def run(database: str, args: argparse.Namespace) -> dict[str, Any]:
             server_cpu = tree_cpu_s(server.pid) - server_cpu0
             busy1, total1 = machine_busy()
             loader.join()
-        finally:
-            stop_server(server)
         stored = asyncio.run(count_rows(url, tmp))
         copy_rows, copy_s = asyncio.run(copy_rate(pg_name)) if database == "postgresql" else (0, 0.0)
     finally:

@@ -1,6 +1,6 @@
 """The demo flow: backend → provisioning → the real worker on the sample video → KPIs.
 
-Every step goes through the product's public surfaces: the backend runs as `uvicorn backend.main:app` on the
+Every step goes through the product's public surfaces: the backend runs as `uvicorn storeintel_app:app` on the
 embedded default, the tenant is provisioned through `/admin`, the worker is `storeintel-worker run` (its
 outbox and uploader, over HTTP), and the KPIs come from the owner API.
 """

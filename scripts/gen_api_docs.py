@@ -100,7 +100,7 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> list[str]:
 def render() -> str:
     """The whole document."""
     from backend.config import Settings
-    from backend.main import create_app
+    from storeintel_app import create_app
 
     schema = create_app(Settings(data_dir=Path("/nonexistent-docs-build"))).openapi()
     out = [HEADER]

@@ -26,7 +26,7 @@ from sqlalchemy.pool import NullPool
 from backend import migrate
 from backend.config import Settings
 from backend.db import create_engine
-from backend.main import create_app
+from storeintel_app import create_app
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_ADMIN_URL = os.environ.get(

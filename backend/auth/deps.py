@@ -1,7 +1,7 @@
 """Authentication dependencies, one `Annotated` alias per audience: owners, admins, cameras.
 
-Routers get their audience's dependency where they are included (see `backend.main`), so an endpoint
-added later is protected by default.
+Routers get their audience's dependency where they are included (`backend.routers`, and
+`storeintel_app` for the admin API), so an endpoint added later is protected by default.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth import service as auth
 from backend.auth.deps import get_current_admin
 from backend.config import Settings
-from backend.main import create_app
 from backend.models import Role
+from storeintel_app import create_app
 from tests.admin.route_examples import ADMIN_ROUTE_EXAMPLES, fill
 from tests.factories import (
     add_member,

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from backend.config import Settings
 from backend.deps import SessionDep
-from backend.main import create_app
 from backend.models import Organization
+from storeintel_app import create_app
 from tests.conftest import POSTGRES_ADMIN_URL, settings_for
 
 

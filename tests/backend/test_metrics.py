@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from backend.main import create_app
 from backend.models.base import utcnow
+from storeintel_app import create_app
 from tests.conftest import settings_for
 from tests.factories import make_camera, make_org, make_store
 
@@ -39,6 +39,21 @@ async def test_requests_are_counted_by_route_template(
     )
     assert samples[key] == 2
     assert not [k for k in samples if any(v.count("-") == 4 for _, v in k[1])]  # no raw ids as labels
+
+
+async def test_route_labels_carry_the_full_template_with_router_prefixes(
+    client: httpx.AsyncClient, session: AsyncSession, settings: object
+) -> None:
+    # Both are the "/stores" route of their own router; the admin one is included under "/admin".
+    await client.post("/admin/stores", json={})
+    await client.get("/stores")
+    await client.get(f"/stores/{uuid.uuid4()}/live")
+    routes = {
+        dict(labels)["route"]
+        for name, labels in _samples((await client.get("/metrics")).text)
+        if name == "storeintel_http_requests_total"
+    }
+    assert {"/admin/stores", "/stores", "/stores/{store_id}/live"} <= routes
 
 
 async def test_cameras_by_status(client: httpx.AsyncClient, session: AsyncSession, settings: object) -> None:

@@ -11,7 +11,7 @@ import httpx
 from backend.auth import service
 from backend.config import Settings
 from backend.db import session_scope
-from backend.main import create_app
+from storeintel_app import create_app
 
 
 async def test_concurrent_admin_writes_all_succeed(tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.deps import get_current_admin, get_current_user
 from backend.config import Settings
-from backend.main import create_app
 from backend.models import Role
+from storeintel_app import create_app
 from tests.backend.owner_route_examples import OWNER_ROUTE_EXAMPLES
 from tests.factories import add_member, login, make_camera, make_org, make_store, make_user
 from tests.route_table import dependency_calls, effective_routes

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from demo.backend_process import BackendProcess, free_port
 from tests.conftest import missing_dependency
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -49,13 +48,6 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass
 class Server:
     """A running backend: its base URL and an admin-authenticated API client."""
@@ -76,28 +68,22 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The backend on a fresh SQLite database (auto-migrated at start-up) with one superadmin."""
     data_dir = tmp_path_factory.mktemp("console-e2e")
-    port = _free_port()
     env = {
-        **os.environ,
         "STOREINTEL_ENVIRONMENT": "development",
         "STOREINTEL_DATA_DIR": str(data_dir),
         "STOREINTEL_DATABASE_URL": f"sqlite+aiosqlite:///{data_dir / 'storeintel.db'}",
         "STOREINTEL_CAMERA_OFFLINE_AFTER_S": str(OFFLINE_AFTER_S),
         "STOREINTEL_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(REPO_ROOT),
     }
-    env.pop("DATABASE_URL", None)
-    log = (data_dir / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(port)],
+    backend = BackendProcess(
+        env,
+        free_port(),
+        data_dir / "server.log",
+        unset_env=["DATABASE_URL"],
         cwd=REPO_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        stop_timeout_s=10,
     )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base_url, process, data_dir / "server.log")
+    with backend:
         # The CLI as an operator runs it (the console-script entry point, in-process of a fresh interpreter).
         subprocess.run(
             [
@@ -105,37 +91,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 *("admin", "create-superadmin", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD),
             ],
             cwd=REPO_ROOT,
-            env=env,
+            env=backend.env,
             check=True,
             capture_output=True,
             timeout=60,
         )
         token = httpx.post(
-            f"{base_url}/auth/token", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, timeout=10
+            f"{backend.base_url}/auth/token",
+            json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+            timeout=10,
         ).json()["access_token"]
-        with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as api:
-            yield Server(base_url=base_url, api=api)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
-
-def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the backend exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"{base_url}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the backend did not become ready in 60 s:\n{log_path.read_text()}")
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=backend.base_url, headers=headers, timeout=10) as api:
+            yield Server(base_url=backend.base_url, api=api)
 
 
 @pytest.fixture(scope="module")

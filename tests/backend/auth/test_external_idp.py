@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from jwt.algorithms import ECAlgorithm
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from backend.main import create_app
+from storeintel_app import create_app
 from tests.conftest import settings_for
 from tests.factories import make_user
 

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import migrate
 from backend.config import Settings
-from backend.main import create_app
 from backend.models import Event, EventType, Store
+from storeintel_app import create_app
 from tests.backend.ingest.helpers import event, stored_events, wire_ts
 from tests.conftest import settings_for
 from tests.factories import CameraWithKey, make_camera, make_org, make_store, make_zone
