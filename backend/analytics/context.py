@@ -23,6 +23,7 @@ from backend.analytics.timegrid import (
     from_epoch,
     local_date,
     period_containing,
+    slot_of,
     to_epoch,
 )
 from backend.auth.principals import UserPrincipal
@@ -71,7 +72,7 @@ class StoreContext:
     @property
     def now_floor(self) -> int:
         """Start (epoch s) of the slot in progress: the end of the complete slots."""
-        return floor_slot(self.now)
+        return slot_of(self.now) * SLOT_S
 
     def fmt(self, epoch: int) -> str:
         """Store-local `YYYY-MM-DD HH:MM` for messages."""
@@ -117,13 +118,3 @@ async def resolve(
     return StoreContext(
         store, tz, read_opening_hours(store.opening_hours or {}), cameras, now_s, period, settings
     )
-
-
-def dt(epoch: int) -> datetime:
-    """An aware UTC datetime for epoch second `epoch` (what the repository takes)."""
-    return datetime.fromtimestamp(epoch, UTC)
-
-
-def floor_slot(epoch: int) -> int:
-    """Start (epoch s) of the 15-minute slot holding `epoch`."""
-    return epoch // SLOT_S * SLOT_S

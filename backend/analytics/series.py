@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.analytics import repository
-from backend.analytics.context import DAY_S, StoreContext, dt
+from backend.analytics.context import DAY_S, StoreContext
 from backend.analytics.coverage import SlotState, camera_states, min_heartbeats, store_covered
 from backend.analytics.kpi import SlotSeries, reset_slots
-from backend.analytics.timegrid import SLOT_S, local_date, local_midnight, to_epoch
+from backend.analytics.timegrid import SLOT_S, from_epoch, local_date, local_midnight, to_epoch
 from backend.stores.hours import open_intervals
 
 
@@ -42,7 +42,7 @@ def day_ranges(tz: ZoneInfo, days: set[date]) -> list[tuple[int, int]]:
 
 def clip(ranges: Sequence[tuple[int, int]], end: int) -> list[tuple[datetime, datetime]]:
     """Epoch ranges cut at `end`, empty ones dropped, as UTC datetimes."""
-    return [(dt(lo), dt(min(hi, end))) for lo, hi in ranges if lo < min(hi, end)]
+    return [(from_epoch(lo), from_epoch(min(hi, end))) for lo, hi in ranges if lo < min(hi, end)]
 
 
 async def _states(

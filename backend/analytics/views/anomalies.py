@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.analytics import anomalies as rules
 from backend.analytics import repository
-from backend.analytics.context import DAY_S, StoreContext, dt
+from backend.analytics.context import DAY_S, StoreContext
 from backend.analytics.coverage import SlotState
 from backend.analytics.kpi import SlotSeries, bucket_covered, occupancy, summarize
 from backend.analytics.schemas import AnomaliesOut, AnomalyOut
@@ -86,7 +86,7 @@ async def _outages(session: AsyncSession, scan: _Scan) -> list[rules.Anomaly]:
     """Camera outages in opening hours; heartbeat counts (for the messages) only for the period itself."""
     ctx, series, p_lo, p_hi = scan.ctx, scan.series, scan.p_lo, scan.p_hi
     period_beats = await repository.heartbeat_counts(
-        session, ctx.store.org_id, ctx.camera_ids, [(dt(ctx.period.start), dt(scan.end))]
+        session, ctx.store.org_id, ctx.camera_ids, [(from_epoch(ctx.period.start), from_epoch(scan.end))]
     )
     found: list[rules.Anomaly] = []
     for camera in ctx.cameras:
@@ -229,7 +229,7 @@ async def _finished_days(
 ) -> list[rules.Anomaly]:
     """Per finished day of the period: conversion drop, dead zones, IN/OUT imbalance."""
     ctx, series, tz, end = scan.ctx, scan.series, scan.ctx.tz, scan.end
-    has_pos = await repository.has_transactions_before(session, ctx.store, dt(end))
+    has_pos = await repository.has_transactions_before(session, ctx.store, from_epoch(end))
     tx_slots = (
         await repository.transaction_counts(session, ctx.store, clip(scan.ranges, end)) if has_pos else {}
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.analytics import repository
-from backend.analytics.context import DAY_S, StoreContext, dt
+from backend.analytics.context import DAY_S, StoreContext
 from backend.analytics.kpi import busiest_bucket, change, ratio, summarize
 from backend.analytics.schemas import DashboardOut, Figure
 from backend.analytics.series import fetch
@@ -54,9 +54,11 @@ async def dashboard(session: AsyncSession, ctx: StoreContext) -> DashboardOut:
     cur = summarize(series, *window(period.start, cur_end))
     old = summarize(series, *window(prev.start, prev_end))
     tx_slots = await repository.transaction_counts(
-        session, ctx.store, [(dt(prev.start), dt(max(span_end, prev.start)))]
+        session, ctx.store, [(from_epoch(prev.start), from_epoch(max(span_end, prev.start)))]
     )
-    has_pos = await repository.has_transactions_before(session, ctx.store, dt(max(cur_end, period.start)))
+    has_pos = await repository.has_transactions_before(
+        session, ctx.store, from_epoch(max(cur_end, period.start))
+    )
 
     def transactions(lo_s: int, hi_s: int, figure_known: bool) -> int | None:
         if not has_pos or not figure_known or hi_s <= lo_s:

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.analytics import repository
-from backend.analytics.context import StoreContext, dt
+from backend.analytics.context import StoreContext
 from backend.analytics.kpi import dwell_stats, ratio, summarize
 from backend.analytics.schemas import FunnelOut, FunnelStage, HeatmapOut, HeatmapZone
 from backend.analytics.series import fetch
+from backend.analytics.timegrid import from_epoch
 from backend.models import Zone, ZoneKind
 
 
@@ -33,7 +34,7 @@ async def _zone_visits(session: AsyncSession, ctx: StoreContext) -> _ZoneVisits:
     end = max(period.start, min(period.end, ctx.now_floor))
     zones = await repository.zones(session, ctx.store, ctx.camera_ids)
     visits, dwells = await repository.zone_visits(
-        session, ctx.store, [z.id for z in zones], dt(period.start), dt(end)
+        session, ctx.store, [z.id for z in zones], from_epoch(period.start), from_epoch(end)
     )
     return _ZoneVisits(end, zones, visits, dwells)
 
@@ -63,10 +64,9 @@ async def funnel(session: AsyncSession, ctx: StoreContext) -> FunnelOut:
         return sum(zoned.visits.get(z.id, 0) for z in chosen)
 
     tx: int | None = None
-    if figures.footfall is not None and await repository.has_transactions_before(session, ctx.store, dt(end)):
-        tx = sum(
-            (await repository.transaction_counts(session, ctx.store, [(dt(period.start), dt(end))])).values()
-        )
+    start_at, end_at = from_epoch(period.start), from_epoch(end)
+    if figures.footfall is not None and await repository.has_transactions_before(session, ctx.store, end_at):
+        tx = sum((await repository.transaction_counts(session, ctx.store, [(start_at, end_at)])).values())
     counts: list[tuple[str, int | None]] = [
         ("entries", figures.footfall),
         ("zone_visitors", stage_visits({ZoneKind.PRODUCT, ZoneKind.OTHER})),

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.analytics import repository
-from backend.analytics.context import DAY_S, StoreContext, dt
+from backend.analytics.context import DAY_S, StoreContext
 from backend.analytics.kpi import SlotSeries, occupancy, reset_slots
 from backend.analytics.schemas import CameraStatus, LiveOut, ZoneQueue
 from backend.analytics.timegrid import SLOT_S, from_epoch
@@ -69,9 +69,9 @@ async def live(session: AsyncSession, ctx: StoreContext) -> LiveOut:
         ctx.store,
         ctx.counting_ids,
         [z.id for z in billing],
-        dt(since),
-        dt(restart_slot * SLOT_S),
-        dt(now_s + 1),
+        from_epoch(since),
+        from_epoch(restart_slot * SLOT_S),
+        from_epoch(now_s + 1),
     )
     slots = range(restart_slot, now_s // SLOT_S + 1)
     has_counting = bool(ctx.counting_ids)
