@@ -66,3 +66,11 @@ def store_covered(per_camera: Sequence[Sequence[SlotState]], n_slots: int) -> li
         all_fine = [f and (s is ok or s is absent) for f, s in zip(all_fine, cam, strict=True)]
         any_present = [p or s is not absent for p, s in zip(any_present, cam, strict=True)]
     return [f and p for f, p in zip(all_fine, any_present, strict=True)]
+
+
+def store_present(per_camera: Sequence[Sequence[SlotState]], n_slots: int) -> list[bool]:
+    """Per slot: at least one counting camera is set up (not ABSENT): before that nothing is measured."""
+    present = [False] * n_slots
+    for cam in per_camera:
+        present = [p or s is not SlotState.ABSENT for p, s in zip(present, cam, strict=True)]
+    return present

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -42,6 +42,8 @@ from backend.models import (
 
 Ranges = Sequence[tuple[datetime, datetime]]
 _DAY = timedelta(days=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
 
 
 def _slot(session: AsyncSession, column: Any) -> ColumnElement[Any]:
@@ -169,64 +171,69 @@ async def zone_counts(
     return found
 
 
-async def live_counts(
-    session: AsyncSession,
-    store: Store,
-    camera_ids: Sequence[uuid.UUID],
-    zone_ids: Sequence[uuid.UUID],
-    since: datetime,
-    zones_since: datetime,
-    end: datetime,
-) -> tuple[dict[int, tuple[int, int]], dict[uuid.UUID, dict[int, tuple[int, int]]]]:
-    """`line_counts` of the cameras in `[since, end)` and `zone_counts` of the zones in `[zones_since, end)`
-    (`zones_since` ≥ `since`), from one statement: the live route is a handful of small reads, so a round
-    trip is a large share of it."""
-    slot = _slot(session, Event.ts).label("slot")
-    wanted: list[ColumnElement[bool]] = []
-    if camera_ids:
-        wanted.append(and_(Event.camera_id.in_(camera_ids), Event.type.in_([EventType.IN, EventType.OUT])))
-    if zone_ids:
-        wanted.append(
-            and_(
-                Event.zone_id.in_(zone_ids),
-                Event.type.in_([EventType.ZONE_ENTER, EventType.ZONE_EXIT]),
-                Event.ts >= zones_since,
-            )
-        )
-    if not wanted:
-        return {}, {}
-    is_line = Event.type.in_([EventType.IN, EventType.OUT])
-    zone = case((is_line, None), else_=Event.zone_id).label("zone")
+def epoch_us(ts: datetime) -> int:
+    """Whole UTC epoch microseconds of an aware datetime: exact integers for the occupancy integrals."""
+    return (ts - _EPOCH) // _US
+
+
+async def line_crossings(
+    session: AsyncSession, store: Store, camera_ids: Sequence[uuid.UUID], start: datetime, end: datetime
+) -> list[tuple[int, int]]:
+    """Every IN and OUT of the given (counting-line) cameras in `[start, end)` as `(ts µs, +1 | -1)`, in
+    time order (INs first at equal times): the input of `kpi.OccupancyCurve`.
+
+    One row per crossing, two narrow columns: a day of a busy store is about a thousand rows.
+    """
+    if not camera_ids:
+        return []
+    is_in = (Event.type == EventType.IN).label("is_in")
     stmt = (
-        select(
-            zone,
-            slot,
-            func.sum(case((Event.type.in_([EventType.IN, EventType.ZONE_ENTER]), 1), else_=0)),
-            func.sum(case((Event.type.in_([EventType.OUT, EventType.ZONE_EXIT]), 1), else_=0)),
-        )
+        select(Event.ts, is_in)
         .where(
             Event.org_id == store.org_id,
             Event.store_id == store.id,
-            Event.ts >= since,
+            Event.ts >= start,
             Event.ts < end,
-            or_(*wanted),
+            Event.camera_id.in_(camera_ids),
+            Event.type.in_([EventType.IN, EventType.OUT]),
         )
-        .group_by(zone, slot)
+        .order_by(Event.ts, is_in.desc())
     )
-    lines: dict[int, tuple[int, int]] = {}
-    zones_found: dict[uuid.UUID, dict[int, tuple[int, int]]] = defaultdict(dict)
-    for zone_id, s, came, left in await session.execute(stmt):
-        if zone_id is None:
-            lines[_slot_value(s)] = (int(came), int(left))
-        else:
-            zones_found[zone_id][_slot_value(s)] = (int(came), int(left))
-    return lines, zones_found
+    return [(epoch_us(ts), 1 if came else -1) for ts, came in await session.execute(stmt)]
+
+
+async def zone_transitions(
+    session: AsyncSession, store: Store, zone_ids: Sequence[uuid.UUID], start: datetime, end: datetime
+) -> dict[uuid.UUID, list[tuple[int, int]]]:
+    """Zone id → its ZONE_ENTER (+1) and ZONE_EXIT (-1) events in `[start, end)` as `(ts µs, step)`, in
+    time order (enters first at equal times): the people in a zone as a `kpi.OccupancyCurve`."""
+    if not zone_ids:
+        return {}
+    is_enter = (Event.type == EventType.ZONE_ENTER).label("is_enter")
+    stmt = (
+        select(Event.zone_id, Event.ts, is_enter)
+        .where(
+            Event.org_id == store.org_id,
+            Event.store_id == store.id,
+            Event.ts >= start,
+            Event.ts < end,
+            Event.zone_id.in_(zone_ids),
+            Event.type.in_([EventType.ZONE_ENTER, EventType.ZONE_EXIT]),
+        )
+        .order_by(Event.ts, is_enter.desc())
+    )
+    found: dict[uuid.UUID, list[tuple[int, int]]] = defaultdict(list)
+    for zone_id, ts, entered in await session.execute(stmt):
+        if zone_id is not None:
+            found[zone_id].append((epoch_us(ts), 1 if entered else -1))
+    return found
 
 
 async def zone_visits(
     session: AsyncSession, store: Store, zone_ids: Sequence[uuid.UUID], start: datetime, end: datetime
-) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, list[int]]]:
-    """ZONE_ENTER counts per zone, and the `dwell_ms` of every ZONE_EXIT per zone, in `[start, end)`."""
+) -> tuple[dict[uuid.UUID, dict[int, int]], dict[uuid.UUID, list[tuple[int, int]]]]:
+    """Per zone in `[start, end)`: slot → ZONE_ENTER count, and `(slot, dwell_ms)` of every ZONE_EXIT with
+    a dwell time (the caller keeps the slots in which the zone's camera was reporting)."""
     if not zone_ids:
         return {}, {}
     base = (
@@ -236,19 +243,23 @@ async def zone_visits(
         Event.ts < end,
         Event.zone_id.in_(zone_ids),
     )
+    slot = _slot(session, Event.ts).label("slot")
     visits_stmt = (
-        select(Event.zone_id, func.count())
+        select(Event.zone_id, slot, func.count())
         .where(*base, Event.type == EventType.ZONE_ENTER)
-        .group_by(Event.zone_id)
+        .group_by(Event.zone_id, slot)
     )
-    visits = {zone_id: int(n) for zone_id, n in await session.execute(visits_stmt) if zone_id is not None}
-    dwell_stmt = select(Event.zone_id, Event.dwell_ms).where(
+    visits: dict[uuid.UUID, dict[int, int]] = defaultdict(dict)
+    for zone_id, s, n in await session.execute(visits_stmt):
+        if zone_id is not None:
+            visits[zone_id][_slot_value(s)] = int(n)
+    dwell_stmt = select(Event.zone_id, slot, Event.dwell_ms).where(
         *base, Event.type == EventType.ZONE_EXIT, Event.dwell_ms.is_not(None)
     )
-    dwells: dict[uuid.UUID, list[int]] = defaultdict(list)
-    for zone_id, dwell in await session.execute(dwell_stmt):
+    dwells: dict[uuid.UUID, list[tuple[int, int]]] = defaultdict(list)
+    for zone_id, s, dwell in await session.execute(dwell_stmt):
         if zone_id is not None and dwell is not None:
-            dwells[zone_id].append(int(dwell))
+            dwells[zone_id].append((_slot_value(s), int(dwell)))
     return visits, dwells
 
 
@@ -375,6 +386,15 @@ async def has_transactions_before(session: AsyncSession, store: Store, end: date
         .limit(1)
     )
     return found is not None
+
+
+async def first_transaction_at(session: AsyncSession, store: Store) -> datetime | None:
+    """Time of the store's first POS transaction (None: it never sent POS data); an index probe."""
+    return await session.scalar(
+        select(func.min(PosTransaction.ts)).where(
+            PosTransaction.org_id == store.org_id, PosTransaction.store_id == store.id
+        )
+    )
 
 
 async def last_event_at(session: AsyncSession, store: Store) -> datetime | None:

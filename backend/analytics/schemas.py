@@ -35,11 +35,13 @@ class CameraStatus(BaseModel):
 
 
 class ZoneQueue(BaseModel):
-    """People in one billing zone now (ZONE_ENTER - ZONE_EXIT since the occupancy restart, ≥ 0)."""
+    """People in one billing zone now (its ZONE_ENTER/ZONE_EXIT since the occupancy restart, never below 0);
+    `stale` when the zone's camera is offline (the figure is its last known value)."""
 
     zone_id: uuid.UUID
     name: str
     people: int
+    stale: bool
 
 
 class LiveOut(BaseModel):
@@ -50,8 +52,12 @@ class LiveOut(BaseModel):
     as_of: datetime
     occupancy: int | None
     occupancy_since: datetime
+    occupancy_stale: bool
+    occupancy_as_of: datetime | None
     footfall_today: int | None
     queue_depth: int | None
+    queue_stale: bool
+    queue_as_of: datetime | None
     billing_zones: list[ZoneQueue]
     last_event_at: datetime | None
     cameras_online: int
@@ -68,6 +74,15 @@ class Figure(BaseModel):
     change_pct: float | None
 
 
+class CountFigure(BaseModel):
+    """A count (people, crossings, transactions) against the previous period's: integers in JSON."""
+
+    value: int | None
+    previous: int | None
+    delta: int | None
+    change_pct: float | None
+
+
 class DashboardOut(BaseModel):
     """GET /stores/{id}/dashboard. Counts are people; occupancy people; dwell seconds; rates 0..1."""
 
@@ -75,22 +90,23 @@ class DashboardOut(BaseModel):
     timezone: str
     period: PeriodOut
     previous_period: PeriodOut
-    complete_until: datetime
-    footfall: Figure
-    exits: Figure
+    complete_until: datetime | None
+    footfall: CountFigure
+    exits: CountFigure
     avg_occupancy: Figure
-    peak_occupancy: Figure
+    peak_occupancy: CountFigure
     peak_occupancy_at: datetime | None
     avg_dwell_s: Figure
     busiest_hour: datetime | None
     busiest_hour_entries: int | None
-    transactions: Figure
+    transactions: CountFigure
     conversion_rate: Figure
     coverage: Figure
 
 
 class FootfallBucket(BaseModel):
-    """One local bucket; `in_count`/`out_count` are null when the bucket had no coverage."""
+    """One local bucket: crossings in its covered time (null when none of it was covered), the covered
+    share of its open time (0..1), whether it was fully covered and whether it has ended."""
 
     start: datetime
     end: datetime
@@ -98,6 +114,7 @@ class FootfallBucket(BaseModel):
     out_count: int | None
     covered: bool
     complete: bool
+    coverage: float | None
 
 
 class FootfallOut(BaseModel):
@@ -129,13 +146,14 @@ class FunnelOut(BaseModel):
 
 
 class HeatmapZone(BaseModel):
-    """One zone's visits (ZONE_ENTER), dwell (ZONE_EXIT dwell_ms, seconds), share 0..1, popularity 0..100."""
+    """One zone's visits (ZONE_ENTER), dwell (ZONE_EXIT dwell_ms, seconds), share 0..1, popularity 0..100,
+    over the slots in which its camera was reporting; visits are null when it reported in none."""
 
     zone_id: uuid.UUID
     name: str
     kind: str
     camera_id: uuid.UUID
-    visits: int
+    visits: int | None
     avg_dwell_s: float | None
     median_dwell_s: float | None
     share_of_visits: float | None

@@ -38,20 +38,23 @@ def footfall_json(result: FootfallSeries) -> bytes:
     def number(value: int | None) -> str:
         return "null" if value is None else str(value)
 
+    def share(value: float | None) -> str:
+        return "null" if value is None else repr(round(value, 4))
+
     items = [
         f'{{"start":"{times[k]}","end":"{times[k + 1]}","in_count":{number(result.in_counts[k])},'
         f'"out_count":{number(result.out_counts[k])},"covered":{"true" if result.covered[k] else "false"},'
-        f'"complete":{"true" if result.complete[k] else "false"}}}'
+        f'"complete":{"true" if result.complete[k] else "false"},"coverage":{share(result.coverage[k])}}}'
         for k in range(len(result.covered))
     ]
     return (head + "[" + ",".join(items) + tail).encode()
 
 
 def footfall_csv(result: FootfallSeries) -> str:
-    """The footfall series as CSV: `start,end,in,out,covered,complete`; empty cells for null counts."""
+    """The footfall series as CSV: `start,end,in,out,covered,complete,coverage`; empty cells for nulls."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["start", "end", "in", "out", "covered", "complete"])
+    writer.writerow(["start", "end", "in", "out", "covered", "complete", "coverage"])
     for k in range(len(result.covered)):
         writer.writerow(
             [
@@ -61,6 +64,11 @@ def footfall_csv(result: FootfallSeries) -> str:
                 "" if result.out_counts[k] is None else result.out_counts[k],
                 str(result.covered[k]).lower(),
                 str(result.complete[k]).lower(),
+                _share_cell(result.coverage[k]),
             ]
         )
     return buffer.getvalue()
+
+
+def _share_cell(value: float | None) -> str:
+    return "" if value is None else repr(round(value, 4))

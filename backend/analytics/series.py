@@ -13,19 +13,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.analytics import repository
 from backend.analytics.context import DAY_S, StoreContext
-from backend.analytics.coverage import SlotState, camera_states, min_heartbeats, store_covered
-from backend.analytics.kpi import SlotSeries, reset_slots
+from backend.analytics.coverage import (
+    SlotState,
+    camera_states,
+    min_heartbeats,
+    store_covered,
+    store_present,
+)
+from backend.analytics.kpi import US, SlotSeries, reset_slots
 from backend.analytics.timegrid import SLOT_S, from_epoch, local_date, local_midnight, to_epoch
 from backend.stores.hours import open_intervals
 
 
 @dataclass(slots=True)
 class Fetched:
-    """A slot series plus the per-camera coverage states and the occupancy-restart slots it was built from."""
+    """A slot series plus the per-camera coverage states, the occupancy-restart slots and the merged UTC
+    opening intervals (epoch s) it was built from."""
 
     series: SlotSeries
     states: dict[uuid.UUID, list[SlotState]]
     resets: set[int]
+    intervals: list[tuple[int, int]]
 
 
 def day_ranges(tz: ZoneInfo, days: set[date]) -> list[tuple[int, int]]:
@@ -82,21 +90,28 @@ async def fetch(
     event_ranges: Sequence[tuple[int, int]] | None = None,
     heartbeat_ranges: Sequence[tuple[int, int]] | None = None,
     all_cameras: bool = False,
+    crossings: Sequence[tuple[int, int]] | None = None,
 ) -> Fetched:
     """Slot series for the slot-aligned epoch range `[start, end)`.
 
     Line crossings are read within `event_ranges` and heartbeats within `heartbeat_ranges` (both default to
     the whole range); slots outside them count as zero crossings and no coverage. With `all_cameras`,
-    heartbeat states are kept for every enabled camera (anomalies), otherwise only counting ones.
+    heartbeat states are kept for every enabled camera (anomalies), otherwise only counting ones. With
+    `crossings` (`repository.line_crossings` of the range, already read by the caller) the per-slot counts
+    are taken from them instead of a second read.
     """
     first, n = start // SLOT_S, max(0, (end - start) // SLOT_S)
     event_ranges = event_ranges if event_ranges is not None else [(start, end)]
     heartbeat_ranges = heartbeat_ranges if heartbeat_ranges is not None else [(start, end)]
     counting = ctx.counting_ids
     watched = ctx.camera_ids if all_cameras else counting
-    counts = await repository.line_counts(session, ctx.store, counting, clip(event_ranges, end))
+    if crossings is None:
+        counts = await repository.line_counts(session, ctx.store, counting, clip(event_ranges, end))
+    else:
+        counts = slot_counts(crossings)
     states = await _states(session, ctx, watched, heartbeat_ranges, first, n, end)
     covered = store_covered([states[c] for c in counting], n)
+    present = store_present([states[c] for c in counting], n)
     intervals = open_intervals(ctx.hours, ctx.tz, start - 2 * DAY_S, end + 2 * DAY_S)
     open_s = [0] * n
     for lo, hi in intervals:
@@ -113,5 +128,14 @@ async def fetch(
     for slot in resets:
         if 0 <= slot - first < n:
             reset_flags[slot - first] = True
-    series = SlotSeries(first, ins, outs, covered, open_s, reset_flags)
-    return Fetched(series, states, resets)
+    series = SlotSeries(first, ins, outs, covered, open_s, reset_flags, present)
+    return Fetched(series, states, resets, intervals)
+
+
+def slot_counts(crossings: Sequence[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """Slot → (IN, OUT) of `(ts µs, ±1)` crossings: what `repository.line_counts` answers, from rows read."""
+    counts: dict[int, list[int]] = {}
+    for t, step in crossings:
+        pair = counts.setdefault(t // (SLOT_S * US), [0, 0])
+        pair[0 if step > 0 else 1] += 1
+    return {slot: (came, left) for slot, (came, left) in counts.items()}

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 # The one slot width of the codebase (the coverage roll-up's `backend.cameras.coverage.SLOT` derives from it).
 SLOT_S = 900
 _SLOTS_PER_DAY = 86400 // SLOT_S
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 PeriodKind = Literal["day", "week", "month"]
 BucketKind = Literal["15m", "hour", "day"]
@@ -35,6 +36,11 @@ def to_epoch(ts: datetime) -> int:
 def from_epoch(epoch: int, tz: ZoneInfo | None = None) -> datetime:
     """An aware datetime for UTC epoch second `epoch`, in `tz` (store-local) or UTC."""
     return datetime.fromtimestamp(epoch, tz or UTC)
+
+
+def from_epoch_us(epoch_us: int, tz: ZoneInfo | None = None) -> datetime:
+    """An aware datetime for UTC epoch microsecond `epoch_us` (exact), in `tz` (store-local) or UTC."""
+    return (_EPOCH + timedelta(microseconds=epoch_us)).astimezone(tz or UTC)
 
 
 def local_midnight(tz: ZoneInfo, day: date) -> int:

@@ -14,7 +14,7 @@ from backend.analytics import anomalies as rules
 from backend.analytics import repository
 from backend.analytics.context import DAY_S, StoreContext
 from backend.analytics.coverage import SlotState
-from backend.analytics.kpi import SlotSeries, bucket_covered, occupancy, summarize
+from backend.analytics.kpi import SlotSeries, bucket_covered, coverage_share, occupancy
 from backend.analytics.schemas import AnomaliesOut, AnomalyOut
 from backend.analytics.series import Fetched, clip, day_ranges, fetch
 from backend.analytics.timegrid import (
@@ -240,10 +240,15 @@ async def _finished_days(
         if hi_s > end or lo_s < scan.start:
             return None
         lo, hi = series.index(lo_s // SLOT_S), series.index(hi_s // SLOT_S)
-        fig = summarize(series, lo, hi)
         tx = sum(v for s, v in tx_slots.items() if lo_s <= s * SLOT_S < hi_s) if has_pos else None
         return rules.DayObservation(
-            lo_s, hi_s, sum(series.ins[lo:hi]), sum(series.outs[lo:hi]), tx, fig.coverage, []
+            lo_s,
+            hi_s,
+            sum(series.ins[lo:hi]),
+            sum(series.outs[lo:hi]),
+            tx,
+            coverage_share(series, lo, hi),
+            [],
         )
 
     found: list[rules.Anomaly] = []

@@ -6,10 +6,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.analytics import repository
 from backend.analytics.context import DAY_S, StoreContext
-from backend.analytics.kpi import busiest_bucket, change, ratio, summarize
-from backend.analytics.schemas import DashboardOut, Figure
+from backend.analytics.kpi import (
+    US,
+    OccupancyCurve,
+    OccupancyFigures,
+    busiest_bucket,
+    change,
+    measure,
+    ratio,
+)
+from backend.analytics.schemas import CountFigure, DashboardOut, Figure
 from backend.analytics.series import fetch
-from backend.analytics.timegrid import SLOT_S, from_epoch, local_buckets, previous_period
+from backend.analytics.timegrid import (
+    SLOT_S,
+    from_epoch,
+    from_epoch_us,
+    local_buckets,
+    previous_period,
+    to_epoch,
+)
 
 
 def _figure(value: float | None, previous: float | None, digits: int | None = None) -> Figure:
@@ -22,51 +37,68 @@ def _figure(value: float | None, previous: float | None, digits: int | None = No
     return Figure(value=c.value, previous=c.previous, delta=delta, change_pct=c.change_pct)
 
 
+def _count(value: int | None, previous: int | None) -> CountFigure:
+    """A count against its previous value; value, previous and delta stay integers."""
+    c = change(value, previous)
+    return CountFigure(
+        value=value,
+        previous=previous,
+        delta=value - previous if value is not None and previous is not None else None,
+        change_pct=c.change_pct,
+    )
+
+
 async def dashboard(session: AsyncSession, ctx: StoreContext) -> DashboardOut:
     """KPIs of `ctx.period` (a local day, ISO week or month), each against the previous period.
 
-    footfall: INs; exits: OUTs (counting-line cameras). avg_occupancy: people, time-weighted over open
-    hours. peak_occupancy: people, reached in the 15-minute slot starting `peak_occupancy_at`.
-    avg_dwell_s: Little's law — the time-integral of occupancy over the open hours divided by the entries
-    during them (seconds; see `kpi.summarize`). busiest_hour: the local hour with most entries.
-    conversion_rate: POS transactions / footfall, null when the store has no POS data. coverage: share of
-    open hours in which every counting camera was reporting. Only complete 15-minute slots up to now
-    count. A period without data gives nulls, never zeros.
+    Definitions (docs/analytics.md, "Measured time" and the dashboard table): over the complete part of
+    each period, footfall/exits are the crossings in covered time; avg_occupancy and avg_dwell_s (Little's
+    law) integrate the exact occupancy step function over the measured open time (`kpi.measure`);
+    peak_occupancy is the highest occupancy in covered time, first reached at `peak_occupancy_at`;
+    busiest_hour the local hour with most covered entries; transactions every POS transaction;
+    conversion_rate the POS transactions in covered time / footfall; coverage the measured share of the open
+    seconds. Not measured is null, never zero.
     """
     period = ctx.period
     prev = previous_period(ctx.tz, period)
     cur_end, prev_end = min(period.end, ctx.now_floor), min(prev.end, ctx.now_floor)
     span_end = max(prev.start, cur_end)
+    # The day before the previous period: occupancy carried in over an overnight interval.
+    carry = prev.start - DAY_S
+    crossings = await repository.line_crossings(
+        session, ctx.store, ctx.counting_ids, from_epoch(carry), from_epoch(span_end)
+    )
     fetched = await fetch(
-        session,
-        ctx,
-        prev.start - DAY_S,
-        span_end,
-        event_ranges=[(prev.start - DAY_S, span_end)],
-        heartbeat_ranges=[(prev.start, span_end)],
+        session, ctx, carry, span_end, heartbeat_ranges=[(prev.start, span_end)], crossings=crossings
     )
     series = fetched.series
+    curve = OccupancyCurve.build(crossings, [slot * SLOT_S * US for slot in sorted(fetched.resets)])
+    in_times = [t for t, step in crossings if step > 0]
 
     def window(lo_s: int, hi_s: int) -> tuple[int, int]:
         lo = series.index(lo_s // SLOT_S)
         return lo, max(lo, series.index(hi_s // SLOT_S))
 
-    cur = summarize(series, *window(period.start, cur_end))
-    old = summarize(series, *window(prev.start, prev_end))
+    cur_window, old_window = window(period.start, cur_end), window(prev.start, prev_end)
+    cur = measure(curve, series, fetched.intervals, in_times, *cur_window)
+    old = measure(curve, series, fetched.intervals, in_times, *old_window)
     tx_slots = await repository.transaction_counts(
-        session, ctx.store, [(from_epoch(prev.start), from_epoch(max(span_end, prev.start)))]
+        session, ctx.store, [(from_epoch(prev.start), from_epoch(span_end))]
     )
-    has_pos = await repository.has_transactions_before(
-        session, ctx.store, from_epoch(max(cur_end, period.start))
-    )
+    first_tx = await repository.first_transaction_at(session, ctx.store)
 
-    def transactions(lo_s: int, hi_s: int, figure_known: bool) -> int | None:
-        if not has_pos or not figure_known or hi_s <= lo_s:
+    def transactions(lo_s: int, hi_s: int) -> int | None:
+        if first_tx is None or hi_s <= lo_s or to_epoch(first_tx) >= hi_s:
             return None
         return sum(n for s, n in tx_slots.items() if lo_s <= s * SLOT_S < hi_s)
 
-    cur_tx = transactions(period.start, cur_end, cur.footfall is not None)
-    old_tx = transactions(prev.start, prev_end, old.footfall is not None)
+    def conversion(figures: OccupancyFigures, bounds: tuple[int, int], hi_s: int) -> float | None:
+        lo, hi = bounds
+        if figures.footfall is None or first_tx is None or to_epoch(first_tx) >= hi_s:
+            return None
+        covered_tx = sum(tx_slots.get(series.first_slot + i, 0) for i in range(lo, hi) if series.covered[i])
+        return ratio(covered_tx, figures.footfall)
+
     busiest = (
         busiest_bucket(local_buckets(ctx.tz, period.start, cur_end, "hour"), series)
         if cur.footfall and cur_end > period.start
@@ -77,16 +109,18 @@ async def dashboard(session: AsyncSession, ctx: StoreContext) -> DashboardOut:
         timezone=ctx.store.timezone,
         period=ctx.period_out(),
         previous_period=ctx.period_out(prev),
-        complete_until=from_epoch(max(cur_end, period.start), ctx.tz),
-        footfall=_figure(cur.footfall, old.footfall),
-        exits=_figure(cur.exits, old.exits),
+        complete_until=from_epoch(cur_end, ctx.tz) if cur_end > period.start else None,
+        footfall=_count(cur.footfall, old.footfall),
+        exits=_count(cur.exits, old.exits),
         avg_occupancy=_figure(cur.avg_occupancy, old.avg_occupancy, 2),
-        peak_occupancy=_figure(cur.peak_occupancy, old.peak_occupancy),
-        peak_occupancy_at=from_epoch(cur.peak_slot * SLOT_S, ctx.tz) if cur.peak_slot is not None else None,
+        peak_occupancy=_count(cur.peak_occupancy, old.peak_occupancy),
+        peak_occupancy_at=from_epoch_us(cur.peak_at_us, ctx.tz) if cur.peak_at_us is not None else None,
         avg_dwell_s=_figure(cur.avg_dwell_s, old.avg_dwell_s, 1),
         busiest_hour=busiest[0].start if busiest else None,
         busiest_hour_entries=busiest[1] if busiest else None,
-        transactions=_figure(cur_tx, old_tx),
-        conversion_rate=_figure(ratio(cur_tx, cur.footfall), ratio(old_tx, old.footfall), 4),
+        transactions=_count(transactions(period.start, cur_end), transactions(prev.start, prev_end)),
+        conversion_rate=_figure(
+            conversion(cur, cur_window, cur_end), conversion(old, old_window, prev_end), 4
+        ),
         coverage=_figure(cur.coverage, old.coverage, 4),
     )

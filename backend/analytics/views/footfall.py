@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.analytics.context import PeriodChoice, StoreContext
-from backend.analytics.kpi import bucket_covered
+from backend.analytics.kpi import bucket_coverage, bucket_covered
 from backend.analytics.series import fetch
 from backend.analytics.timegrid import SLOT_S, BucketKind, Period, bucket_bounds, days_period, from_epoch
 from backend.errors import ValidationFailed
@@ -21,7 +21,8 @@ MAX_RANGE_DAYS = {"15m": 31, "hour": 366, "day": 366}
 @dataclass(frozen=True, slots=True)
 class FootfallSeries:
     """A footfall answer as columns: bucket `k` runs from local time `times[k]` to `times[k + 1]` (so
-    `times` has one entry more than the others); counts are None for a bucket without coverage.
+    `times` has one entry more than the others); counts are those of the bucket's covered slots, None when
+    none of it was covered; `coverage` the covered share (0..1) of its open time.
 
     Columns rather than a model per bucket: 90 days of hours are 2,160 buckets, and objects that live
     through a request are what makes the garbage collector run its full collections (tens of milliseconds).
@@ -38,6 +39,7 @@ class FootfallSeries:
     out_counts: list[int | None]
     covered: list[bool]
     complete: list[bool]
+    coverage: list[float | None]
 
 
 def days(first_day: date | None, last_day: date | None, bucket: BucketKind) -> PeriodChoice:
@@ -62,26 +64,33 @@ def days(first_day: date | None, last_day: date | None, bucket: BucketKind) -> P
 
 
 async def footfall(session: AsyncSession, ctx: StoreContext, bucket: BucketKind) -> FootfallSeries:
-    """IN and OUT per store-local bucket of the days of `ctx.period` (see `days`).
+    """IN and OUT per store-local bucket of the days of `ctx.period` (see `days`), over each bucket's
+    complete part (docs/analytics.md, footfall).
 
     Buckets follow local time across daylight-saving changes (a fall-back day has two 01:00 hours, a
-    spring-forward day none at 01:00; day buckets are 23-25 hours). A bucket's counts are null unless it
-    has coverage (`kpi.bucket_covered`); a bucket not yet over is `complete: false` and counted up to the
-    last complete slot.
+    spring-forward day none at 01:00; day buckets are 23-25 hours). A bucket counts the crossings of its
+    covered slots (None when none is covered), so hours add up to their day and to the dashboard; its
+    `coverage` is the covered share of its open seconds (of all its seconds when it has none; None before
+    any counting camera was set up), `covered` whether it was fully covered (`kpi.bucket_covered`), and a
+    bucket not yet over is `complete: false` and counted up to the last complete slot.
     """
     period = ctx.period
     data_end = max(period.start, min(period.end, ctx.now_floor))
     series = (await fetch(session, ctx, period.start, data_end)).series
     end_slot = data_end // SLOT_S
     bounds, times = bucket_bounds(ctx.tz, period.start, period.end, bucket)
-    ins, outs, flags, done = [], [], [], []
+    ins: list[int | None] = []
+    outs: list[int | None] = []
+    flags, done, shares = [], [], []
     for k in range(len(bounds) - 1):
         lo, hi = series.index(bounds[k]), series.index(min(bounds[k + 1], end_slot))
-        covered = hi > lo and bucket_covered(series, lo, hi)
-        ins.append(sum(series.ins[lo:hi]) if covered else None)
-        outs.append(sum(series.outs[lo:hi]) if covered else None)
-        flags.append(covered)
+        covered = series.covered[lo:hi] if hi > lo else []
+        seen = any(covered)
+        ins.append(sum(n for n, c in zip(series.ins[lo:hi], covered, strict=True) if c) if seen else None)
+        outs.append(sum(n for n, c in zip(series.outs[lo:hi], covered, strict=True) if c) if seen else None)
+        flags.append(hi > lo and bucket_covered(series, lo, hi))
         done.append(bounds[k + 1] <= end_slot)
+        shares.append(bucket_coverage(series, lo, hi))
     return FootfallSeries(
         ctx.store.id,
         ctx.store.timezone,
@@ -93,4 +102,5 @@ async def footfall(session: AsyncSession, ctx: StoreContext, bucket: BucketKind)
         outs,
         flags,
         done,
+        shares,
     )

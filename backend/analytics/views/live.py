@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.analytics import repository
 from backend.analytics.context import DAY_S, StoreContext
-from backend.analytics.kpi import SlotSeries, occupancy, reset_slots
+from backend.analytics.kpi import US, OccupancyCurve, reset_slots
 from backend.analytics.schemas import CameraStatus, LiveOut, ZoneQueue
 from backend.analytics.timegrid import SLOT_S, from_epoch
 from backend.cameras.status import is_online
 from backend.models import ZoneKind
 from backend.stores.hours import open_intervals
-
-
-def _people(counts: dict[int, tuple[int, int]], slots: range) -> int:
-    """People present at the end of `slots`: occupancy of (in, out) counts per slot, clamped per slot."""
-    series = SlotSeries(
-        slots.start,
-        [counts.get(s, (0, 0))[0] for s in slots],
-        [counts.get(s, (0, 0))[1] for s in slots],
-        [True] * len(slots),
-        [0] * len(slots),
-    )
-    return occupancy(series)[1][-1]
 
 
 def _cameras(ctx: StoreContext) -> list[CameraStatus]:
@@ -45,52 +35,76 @@ def _cameras(ctx: StoreContext) -> list[CameraStatus]:
     ]
 
 
+def _freshness(statuses: Sequence[CameraStatus], tz: ZoneInfo) -> tuple[bool, datetime | None]:
+    """Whether a figure from these cameras is stale (one is offline) and the instant up to which all of
+    them are known to have reported: their oldest last heartbeat (None when one never sent one)."""
+    stale = any(s.status == "offline" for s in statuses)
+    beats = [s.last_heartbeat_at for s in statuses]
+    as_of = min(b for b in beats if b is not None) if beats and None not in beats else None
+    return stale, as_of.astimezone(tz) if as_of is not None else None
+
+
 async def live(session: AsyncSession, ctx: StoreContext) -> LiveOut:
     """Current occupancy, footfall so far today, queue depth in billing zones, last event, camera health.
 
-    `ctx.period` is the store's local today. Occupancy is IN - OUT of counting-line cameras since the
-    occupancy restart (local midnight, or the close of an overnight interval running past it), clamped at
-    zero per 15-minute slot (see `kpi.occupancy`), including the slot in progress. Footfall counts INs since
-    local midnight. Occupancy and footfall are null when the store has no counting-line camera. A camera is
-    online when its latest heartbeat is at most `camera_offline_after_s` old at `as_of`.
+    `ctx.period` is the store's local today; `as_of` is `ctx.now` (docs/analytics.md, live). Occupancy is
+    the exact step function of the counting cameras' crossings since the last restart (local midnight, or
+    the close of an overnight interval running past it; `kpi.OccupancyCurve`) at `as_of`, including the
+    slot in progress; each billing zone's people the same of its ZONE_ENTER/ZONE_EXIT. Footfall counts
+    every IN since local midnight. A figure is stale when a camera behind it is offline (`is_online`: a
+    heartbeat at most `camera_offline_after_s` old), with `*_as_of` the oldest last heartbeat of those
+    cameras. Occupancy and footfall are null without a counting-line camera, the queue without billing
+    zones.
     """
     tz, now_s = ctx.tz, ctx.now
     today, midnight = ctx.period.first_day, ctx.period.start
     intervals = open_intervals(ctx.hours, tz, now_s - 3 * DAY_S, now_s + DAY_S)
-    restart_slot = max(
+    restart = SLOT_S * max(
         s for s in reset_slots(tz, intervals, today - timedelta(days=1), today) if s * SLOT_S <= now_s
     )
-    since = min(restart_slot * SLOT_S, midnight)
     billing = [
         z for z in await repository.zones(session, ctx.store, ctx.camera_ids) if z.kind == ZoneKind.BILLING
     ]
-    counts, zone_slots = await repository.live_counts(
-        session,
-        ctx.store,
-        ctx.counting_ids,
-        [z.id for z in billing],
-        from_epoch(since),
-        from_epoch(restart_slot * SLOT_S),
-        from_epoch(now_s + 1),
+    end = from_epoch(now_s + 1)
+    crossings = await repository.line_crossings(
+        session, ctx.store, ctx.counting_ids, from_epoch(min(restart, midnight)), end
     )
-    slots = range(restart_slot, now_s // SLOT_S + 1)
+    transitions = await repository.zone_transitions(
+        session, ctx.store, [z.id for z in billing], from_epoch(restart), end
+    )
+    now_us, restart_us = (now_s + 1) * US - 1, restart * US
     has_counting = bool(ctx.counting_ids)
-    footfall = sum(n for s, (n, _) in counts.items() if s * SLOT_S >= midnight) if has_counting else None
+    occupancy = OccupancyCurve.build([c for c in crossings if c[0] >= restart_us], [restart_us])
+    footfall = sum(1 for t, step in crossings if step > 0 and midnight * US <= t <= now_us)
+    statuses = _cameras(ctx)
+    by_camera = {s.id: s for s in statuses}
     queues = [
-        ZoneQueue(zone_id=zone.id, name=zone.name, people=_people(zone_slots.get(zone.id, {}), slots))
+        ZoneQueue(
+            zone_id=zone.id,
+            name=zone.name,
+            people=OccupancyCurve.build(transitions.get(zone.id, []), [restart_us]).level_at(now_us),
+            stale=by_camera[zone.camera_id].status == "offline",
+        )
         for zone in billing
     ]
-    statuses = _cameras(ctx)
+    occupancy_stale, occupancy_as_of = _freshness([s for s in statuses if s.is_counting_line], tz)
+    queue_stale, queue_as_of = _freshness(
+        [by_camera[c] for c in dict.fromkeys(z.camera_id for z in billing)], tz
+    )
     last_event = await repository.last_event_at(session, ctx.store)
     online = sum(1 for s in statuses if s.status == "online")
     return LiveOut(
         store_id=ctx.store.id,
         timezone=ctx.store.timezone,
         as_of=from_epoch(now_s, tz),
-        occupancy=_people(counts, slots) if has_counting else None,
-        occupancy_since=from_epoch(restart_slot * SLOT_S, tz),
-        footfall_today=footfall,
+        occupancy=occupancy.level_at(now_us) if has_counting else None,
+        occupancy_since=from_epoch(restart, tz),
+        occupancy_stale=has_counting and occupancy_stale,
+        occupancy_as_of=occupancy_as_of if has_counting else None,
+        footfall_today=footfall if has_counting else None,
         queue_depth=sum(q.people for q in queues) if queues else None,
+        queue_stale=bool(queues) and queue_stale,
+        queue_as_of=queue_as_of if queues else None,
         billing_zones=queues,
         last_event_at=last_event.astimezone(tz) if last_event else None,
         cameras_online=online,

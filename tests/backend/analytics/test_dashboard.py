@@ -70,12 +70,16 @@ async def test_day_figures_against_the_previous_day(
     assert body["footfall"] == {"value": 6, "previous": 2, "delta": 4, "change_pct": 200.0}
     assert body["exits"]["value"] == 6
     # ∫occupancy = 1800+3600+3150+2700+1800+2700+1800+8100+1350 = 27000 person-s over 43200 open s.
-    assert body["avg_occupancy"]["value"] == 0.62  # 0.625 rounded half-to-even
+    # Occupancy steps at the crossings themselves: 1, 2, 3, 4 at 10:01:00..03, 3 at 10:31:00, 2 and 1 at
+    # 11:02:00/01, 2 and 3 at 12:05:00/01, 2, 1, 0 at 13:05:00..02. ∫ = 1 + 2 + 3 + 4 * 1797 + 3 * 1860
+    # + 2 + 1 * 3779 + 2 + 3 * 3599 + 2 + 1 = 27357 person-seconds over 43200 open seconds.
+    assert body["avg_occupancy"]["value"] == round(27357 / 43200, 2) == 0.63
+    # 13 January: 1 + 2 * 3599 + 1 = 7200 person-seconds.
     assert body["avg_occupancy"]["previous"] == 0.17  # 7200 / 43200
-    # Little's law: 27000 person-seconds / 6 entries; previous 7200 / 2.
-    assert body["avg_dwell_s"] == {"value": 4500.0, "previous": 3600.0, "delta": 900.0, "change_pct": 25.0}
+    # Little's law: 27357 person-seconds / 6 entries; previous 7200 / 2.
+    assert body["avg_dwell_s"] == {"value": 4559.5, "previous": 3600.0, "delta": 959.5, "change_pct": 26.65}
     assert body["peak_occupancy"]["value"] == 4
-    assert body["peak_occupancy_at"].startswith("2026-01-14T10:00:00")
+    assert body["peak_occupancy_at"] == "2026-01-14T10:01:03Z"  # the instant the fourth person came in
     assert body["busiest_hour"].startswith("2026-01-14T10:00:00")
     assert body["busiest_hour_entries"] == 4
     assert body["transactions"]["value"] == 3
@@ -97,7 +101,7 @@ async def test_outage_lowers_coverage(
         )
     ).json()
     assert body["coverage"]["value"] == round(11 / 12, 4)
-    assert body["coverage"]["previous"] == 0.0  # open hours, nobody reported
+    assert body["coverage"]["previous"] is None  # before the camera's first heartbeat: nothing measured
     assert body["footfall"]["previous"] is None  # no data is null, never zero
     assert body["footfall"]["delta"] is None
     assert body["transactions"]["value"] is None  # no POS data at all
@@ -109,6 +113,7 @@ async def test_occupancy_clamps_at_zero_when_outs_come_first(
 ) -> None:
     store = await make_store(session, owner.org, timezone="Europe/London")
     cam = (await make_camera(session, settings, store)).camera
+    await add_heartbeats(session, cam, utc(2026, 1, 14, 9), utc(2026, 1, 14, 21))
     await crossings(session, cam, utc(2026, 1, 14, 10, 1), OUT, 2)  # their IN was missed
     await crossings(session, cam, utc(2026, 1, 14, 10, 16), IN, 25)
     await crossings(session, cam, utc(2026, 1, 14, 11, 1), OUT, 5)
@@ -117,13 +122,30 @@ async def test_occupancy_clamps_at_zero_when_outs_come_first(
             f"/stores/{store.id}/dashboard", params={"date": "2026-01-14"}, headers=owner.headers
         )
     ).json()
-    # Without the clamp the 10:15 slot would end at 23, not 25.
+    # Without the clamp the 25th IN would leave 23 inside.
     assert body["peak_occupancy"]["value"] == 25
-    assert body["peak_occupancy_at"].startswith("2026-01-14T10:15:00")
-    # ∫ = 10:15 (0+25)/2*900 + 10:30,10:45 2*25*900 + 11:00 (25+20)/2*900 + 11:15..20:45 39*20*900
-    #   = 11250 + 45000 + 20250 + 702000 = 778500 person-seconds over 43200 open seconds.
-    assert body["avg_occupancy"]["value"] == round(778500 / 43200, 2) == 18.02
-    assert body["coverage"]["value"] == 0.0  # no heartbeats: counts shown, coverage says they are unverified
+    assert body["peak_occupancy_at"] == "2026-01-14T10:16:24Z"
+    # ∫ = (1 + ... + 24) * 1 s + 25 * 2676 s (10:16:24-11:01:00) + (24 + 23 + 22 + 21) * 1 s
+    #   + 20 * 35936 s (11:01:04-21:00) = 300 + 66900 + 90 + 718720 = 786010 person-seconds.
+    assert body["avg_occupancy"]["value"] == round(786010 / 43200, 2) == 18.19
+    assert body["avg_dwell_s"]["value"] == round(786010 / 25, 1)
+    assert body["coverage"]["value"] == 1.0
+
+
+async def test_crossings_without_coverage_are_not_measured(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, owner: Owner
+) -> None:
+    store = await make_store(session, owner.org, timezone="Europe/London")
+    cam = (await make_camera(session, settings, store)).camera
+    await crossings(session, cam, utc(2026, 1, 14, 10, 1), IN, 3)  # no heartbeat: nobody vouches for them
+    body = (
+        await client.get(
+            f"/stores/{store.id}/dashboard", params={"date": "2026-01-14"}, headers=owner.headers
+        )
+    ).json()
+    assert body["footfall"]["value"] is None
+    assert body["peak_occupancy"]["value"] is None
+    assert body["coverage"]["value"] is None  # the camera never reported: not set up for analytics yet
 
 
 async def test_overnight_interval_carries_occupancy_past_midnight(
@@ -133,6 +155,7 @@ async def test_overnight_interval_carries_occupancy_past_midnight(
         session, owner.org, timezone="Europe/London", opening_hours={"fri": [["18:00", "02:00"]]}
     )
     cam = (await make_camera(session, settings, store)).camera
+    await add_heartbeats(session, cam, utc(2026, 1, 16, 17), utc(2026, 1, 17, 3))
     await crossings(session, cam, utc(2026, 1, 16, 23, 1), IN, 3)  # Friday night
     await crossings(session, cam, utc(2026, 1, 17, 1, 1), OUT, 3)  # Saturday 01:00
     body = (
@@ -141,8 +164,8 @@ async def test_overnight_interval_carries_occupancy_past_midnight(
         )
     ).json()
     # Saturday's open hours are 00:00-02:00 (Friday's interval); the 3 guests are still inside at midnight.
-    # ∫ = 4 slots * 3 * 900 + (3+0)/2 * 900 = 12150 person-seconds over 7200 open seconds.
-    assert body["avg_occupancy"]["value"] == round(12150 / 7200, 2)
+    # ∫ = 3 * 3660 s (00:00-01:01:00) + 2 * 1 s + 1 * 1 s = 10983 person-seconds over 7200 open seconds.
+    assert body["avg_occupancy"]["value"] == round(10983 / 7200, 2) == 1.53
     assert body["peak_occupancy"]["value"] == 3
     assert body["footfall"]["value"] == 0
     assert body["exits"]["value"] == 3
@@ -161,7 +184,7 @@ async def test_empty_store_is_null_not_zero_and_quiet_store_is_zero(
     for name in ("footfall", "exits", "avg_occupancy", "peak_occupancy", "avg_dwell_s", "conversion_rate"):
         assert body[name]["value"] is None, name
     assert body["busiest_hour"] is None
-    assert body["coverage"]["value"] == 0.0
+    assert body["coverage"]["value"] is None  # no camera: not measured, not "0 % watched"
 
     quiet = await make_store(session, owner.org)
     cam = (await make_camera(session, settings, quiet)).camera
@@ -184,6 +207,8 @@ async def test_week_and_month_periods_and_bad_period(
 ) -> None:
     store = await make_store(session, owner.org)
     cam = (await make_camera(session, settings, store)).camera
+    for day in (12, 18, 19):  # watched only on the days people came; the rest of the month is not measured
+        await add_heartbeats(session, cam, utc(2026, 1, day, 9), utc(2026, 1, day, 21))
     await crossings(session, cam, utc(2026, 1, 12, 10), IN, 1)  # Monday
     await crossings(session, cam, utc(2026, 1, 18, 20), IN, 2)  # Sunday, same ISO week
     await crossings(session, cam, utc(2026, 1, 19, 10), IN, 4)  # next Monday
@@ -196,6 +221,7 @@ async def test_week_and_month_periods_and_bad_period(
     ).json()
     assert (week["period"]["first_day"], week["period"]["last_day"]) == ("2026-01-12", "2026-01-18")
     assert week["footfall"]["value"] == 3
+    assert week["coverage"]["value"] == round(2 / 7, 4)
     month = (
         await client.get(
             f"/stores/{store.id}/dashboard",

@@ -65,7 +65,8 @@ async def test_kolkata_buckets_follow_half_hour_offset_and_uncovered_are_null(
     assert buckets["2026-01-14T09:00:00+05:30"]["in_count"] == 2
     assert buckets["2026-01-14T10:00:00+05:30"]["in_count"] == 1
     assert buckets["2026-01-14T20:00:00+05:30"]["in_count"] == 0
-    # Night hours had no heartbeats: no data, not zero.
+    # Night hours had no heartbeats: no data, not zero; before the camera's first heartbeat not even a
+    # coverage share.
     assert buckets["2026-01-14T08:00:00+05:30"] | {"start": None} == {
         "start": None,
         "end": "2026-01-14T09:00:00+05:30",
@@ -73,7 +74,11 @@ async def test_kolkata_buckets_follow_half_hour_offset_and_uncovered_are_null(
         "out_count": None,
         "covered": False,
         "complete": True,
+        "coverage": None,
     }
+    # After it, a closed hour nobody watched is measured as 0 % covered.
+    assert buckets["2026-01-14T22:00:00+05:30"]["coverage"] == 0.0
+    assert buckets["2026-01-14T22:00:00+05:30"]["in_count"] is None
     # A day bucket judges only its open hours, which were all covered.
     day = await client.get(
         f"/stores/{store.id}/footfall",
@@ -81,7 +86,7 @@ async def test_kolkata_buckets_follow_half_hour_offset_and_uncovered_are_null(
         headers=owner.headers,
     )
     [whole] = day.json()["buckets"]
-    assert (whole["start"], whole["in_count"]) == ("2026-01-14T00:00:00+05:30", 3)
+    assert (whole["start"], whole["in_count"], whole["coverage"]) == ("2026-01-14T00:00:00+05:30", 3, 1.0)
 
 
 async def test_csv_and_bad_ranges(
@@ -99,10 +104,11 @@ async def test_csv_and_bad_ranges(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     lines = response.text.splitlines()
-    assert lines[0] == "start,end,in,out,covered,complete"
+    assert lines[0] == "start,end,in,out,covered,complete,coverage"
     assert len(lines) == 1 + 96
-    assert lines[1 + 40] == "2026-01-14T10:00:00+00:00,2026-01-14T10:15:00+00:00,2,0,true,true"
-    assert lines[1 + 42] == "2026-01-14T10:30:00+00:00,2026-01-14T10:45:00+00:00,,,false,true"
+    assert lines[1 + 39] == "2026-01-14T09:45:00+00:00,2026-01-14T10:00:00+00:00,,,false,true,"
+    assert lines[1 + 40] == "2026-01-14T10:00:00+00:00,2026-01-14T10:15:00+00:00,2,0,true,true,1.0"
+    assert lines[1 + 42] == "2026-01-14T10:30:00+00:00,2026-01-14T10:45:00+00:00,,,false,true,0.0"
 
     backwards = await client.get(
         f"/stores/{store.id}/footfall",

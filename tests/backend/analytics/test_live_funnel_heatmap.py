@@ -12,7 +12,7 @@ from backend.analytics import service
 from backend.config import Settings
 from backend.models import EventType, PosTransaction, ZoneKind
 from tests.backend.analytics.conftest import Owner
-from tests.backend.analytics.helpers import add_events, crossings, owner_of, utc
+from tests.backend.analytics.helpers import add_events, add_heartbeats, crossings, owner_of, utc
 from tests.factories import make_camera, make_store, make_zone
 
 IN, OUT, ENTER, EXIT = EventType.IN, EventType.OUT, EventType.ZONE_ENTER, EventType.ZONE_EXIT
@@ -40,6 +40,10 @@ async def test_live_occupancy_footfall_and_queue(
     assert [(q.name, q.people) for q in live.billing_zones] == [("Till", 2)]
     assert (live.cameras_online, live.cameras_offline) == (1, 1)
     assert live.last_event_at == utc(2026, 1, 14, 7, 55)
+    # The door reported 20 s ago; the till camera never did, so its queue is its last known value.
+    assert (live.occupancy_stale, live.occupancy_as_of) == (False, now - timedelta(seconds=20))
+    assert (live.queue_stale, live.queue_as_of) == (True, None)
+    assert [q.stale for q in live.billing_zones] == [True]
 
 
 async def test_live_over_http(
@@ -66,6 +70,8 @@ async def test_funnel_and_heatmap(
     hats = await make_zone(session, floor, name="Hats", kind=ZoneKind.PRODUCT)
     till = await make_zone(session, floor, name="Till", kind=ZoneKind.BILLING)
     t = utc(2026, 1, 14, 12)
+    for camera in (door, floor):
+        await add_heartbeats(session, camera, utc(2026, 1, 14, 9), utc(2026, 1, 14, 21))
     await crossings(session, door, t, IN, 10)
     await add_events(session, floor, [(t, ENTER)] * 6, zone_id=shoes.id)
     for dwell in (10_000, 20_000, 30_000, 40_000):
