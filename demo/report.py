@@ -54,10 +54,10 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> s
 def _hours_so_far(footfall: dict[str, Any]) -> list[dict[str, Any]]:
     """Hourly buckets from the first one with data up to the current hour; later gaps show as "—"."""
     buckets: list[dict[str, Any]] = footfall["buckets"]
-    first = next((i for i, b in enumerate(buckets) if b["covered"]), None)
+    first = next((i for i, b in enumerate(buckets) if b["in_count"] is not None), None)
     if first is None:
         return []
-    started = [i for i, b in enumerate(buckets) if b["complete"] or b["covered"]]
+    started = [i for i, b in enumerate(buckets) if b["complete"] or b["in_count"] is not None]
     return buckets[first : max(started) + 2]
 
 
@@ -77,6 +77,13 @@ def _local(ts: str | None, tz: ZoneInfo, fmt: str = "%H:%M") -> str | None:
     return datetime.fromisoformat(ts).astimezone(tz).strftime(fmt) if ts else None
 
 
+def _live(value: int | None, stale: bool, as_of: str | None, tz: ZoneInfo) -> str | int | None:
+    """A live figure, marked as the last known value when a camera behind it is offline."""
+    if value is None or not stale:
+        return value
+    return f"{value} (last known, as of {_local(as_of, tz) or 'never'}: camera offline)"
+
+
 def _pct(value: float | None) -> str | None:
     return None if value is None else f"{value * 100:.1f}%"
 
@@ -94,9 +101,15 @@ def render(docs: dict[str, Any], timezone: str) -> str:
             "Live",
             ["figure", "value"],
             [
-                ["occupancy now", live["occupancy"]],
+                [
+                    "occupancy now",
+                    _live(live["occupancy"], live["occupancy_stale"], live["occupancy_as_of"], tz),
+                ],
                 ["footfall today", live["footfall_today"]],
-                ["people at the tills (queue)", live["queue_depth"]],
+                [
+                    "people at the tills (queue)",
+                    _live(live["queue_depth"], live["queue_stale"], live["queue_as_of"], tz),
+                ],
                 ["last event", _local(live["last_event_at"], tz)],
                 ["cameras online / offline", f"{live['cameras_online']} / {live['cameras_offline']}"],
             ],
@@ -130,9 +143,9 @@ def render(docs: dict[str, Any], timezone: str) -> str:
         ),
         table(
             "Footfall by hour",
-            ["hour", "in", "out"],
+            ["hour", "in", "out", "covered"],
             [
-                [_local(b["start"], tz), b["in_count"], b["out_count"]]
+                [_local(b["start"], tz), b["in_count"], b["out_count"], _pct(b["coverage"])]
                 for b in _hours_so_far(docs["footfall"])
             ],
         ),
