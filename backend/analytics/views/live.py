@@ -19,7 +19,8 @@ from backend.stores.hours import open_intervals
 
 
 def _cameras(ctx: StoreContext) -> list[CameraStatus]:
-    """Every enabled camera online or offline as of `ctx.now` (`backend.cameras.status.is_online`)."""
+    """Every enabled camera online or offline as of `ctx.now` (`backend.cameras.status.is_online`), its
+    last heartbeat in store-local time."""
     as_of = from_epoch(ctx.now)
     return [
         CameraStatus(
@@ -29,7 +30,7 @@ def _cameras(ctx: StoreContext) -> list[CameraStatus]:
             status="online"
             if is_online(c.last_heartbeat_at, as_of, ctx.settings.camera_offline_after_s)
             else "offline",
-            last_heartbeat_at=c.last_heartbeat_at,
+            last_heartbeat_at=c.last_heartbeat_at.astimezone(ctx.tz) if c.last_heartbeat_at else None,
         )
         for c in ctx.cameras
     ]
