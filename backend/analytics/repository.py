@@ -397,11 +397,15 @@ async def first_transaction_at(session: AsyncSession, store: Store) -> datetime 
     )
 
 
-async def last_event_at(session: AsyncSession, store: Store) -> datetime | None:
-    """Capture time of the store's most recent event (any camera, any type)."""
+async def last_event_at(
+    session: AsyncSession, store: Store, camera_ids: Sequence[uuid.UUID]
+) -> datetime | None:
+    """Capture time of the most recent event (any type) of the given (enabled) cameras of the store."""
+    if not camera_ids:
+        return None
     return await session.scalar(
         select(Event.ts)
-        .where(Event.org_id == store.org_id, Event.store_id == store.id)
+        .where(Event.org_id == store.org_id, Event.store_id == store.id, Event.camera_id.in_(camera_ids))
         .order_by(Event.ts.desc())
         .limit(1)
     )

@@ -92,7 +92,7 @@ async def live(session: AsyncSession, ctx: StoreContext) -> LiveOut:
     queue_stale, queue_as_of = _freshness(
         [by_camera[c] for c in dict.fromkeys(z.camera_id for z in billing)], tz
     )
-    last_event = await repository.last_event_at(session, ctx.store)
+    last_event = await repository.last_event_at(session, ctx.store, ctx.camera_ids)
     online = sum(1 for s in statuses if s.status == "online")
     return LiveOut(
         store_id=ctx.store.id,
