@@ -16,6 +16,7 @@ from admin.console_routes import mount_console
 from backend.auth.deps import get_current_admin
 from backend.config import Settings
 from backend.main import create_app as create_backend_app
+from backend.routers import ADMIN_AUTH_RESPONSES
 
 
 def create_app(
@@ -29,7 +30,12 @@ def create_app(
     """
     app = create_backend_app(settings, http_transport=http_transport)
     # After every backend router, so the route table (and the OpenAPI document) keeps its order.
-    app.include_router(admin_router, prefix="/admin", dependencies=[Depends(get_current_admin)])
+    app.include_router(
+        admin_router,
+        prefix="/admin",
+        dependencies=[Depends(get_current_admin)],
+        responses=ADMIN_AUTH_RESPONSES,
+    )
     # Static files only, public so the login form can load; its data comes from the admin API above.
     mount_console(app)
     return app

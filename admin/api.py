@@ -15,8 +15,9 @@ from admin.health.endpoints import router as health_router
 from admin.members.endpoints import router as members_router
 from admin.organizations.endpoints import router as organizations_router
 from admin.stores.endpoints import router as stores_router
+from backend.routing import AuthFirstRoute
 
-router = APIRouter()
+router = APIRouter(route_class=AuthFirstRoute)
 router.include_router(organizations_router)
 router.include_router(members_router)
 router.include_router(stores_router)

@@ -13,13 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
+from backend.validation import MAX_SQL_INT, Text
+
 T = TypeVar("T")
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
-# A display name: surrounding whitespace trimmed, never empty.
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# A display name: surrounding whitespace trimmed, never empty, no control characters.
+Name = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class Page(BaseModel, Generic[T]):
@@ -33,7 +35,7 @@ class Page(BaseModel, Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class PageParams:
-    """Which slice of a list to return: `limit` in 1..200, `offset` ≥ 0 (rows to skip)."""
+    """Which slice of a list to return: `limit` in 1..200, `offset` in 0..2**63-1 (rows to skip)."""
 
     limit: int
     offset: int
@@ -45,9 +47,13 @@ class PageParams:
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, description="Rows to skip.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_SQL_INT, description="Rows to skip.")] = 0,
 ) -> PageParams:
-    """The `limit` and `offset` query parameters (422 naming `query.limit` / `query.offset`)."""
+    """The `limit` and `offset` query parameters (422 naming `query.limit` / `query.offset`).
+
+    Every paged list takes its bounds from here; `offset` stops at 2**63 - 1, the largest `OFFSET` either
+    database takes (a larger one was a driver overflow, a 500).
+    """
     return PageParams(limit=limit, offset=offset)
 
 

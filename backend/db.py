@@ -28,11 +28,13 @@ def create_engine(settings: Settings) -> AsyncEngine:
     transactional DDL work (the pysqlite driver's own transaction handling breaks both; see SQLAlchemy's
     "Serializable isolation / Savepoints / Transactional DDL" notes for the SQLite dialect).
     PostgreSQL gets a bounded pool, a connect timeout and pre-ping so a restarted server is recovered from.
+    Both hide bound parameters from error messages (`hide_parameters`): a failed INSERT into users would
+    otherwise carry the password hash into whatever logs the error.
     """
     url = settings.effective_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
     connect_args: dict[str, Any] = {}
@@ -49,6 +51,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
         pool_timeout=settings.db_connect_timeout_s,
+        hide_parameters=True,
         connect_args=connect_args,
     )
 

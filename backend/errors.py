@@ -6,6 +6,7 @@ Shape: `{"error": {"code": "...", "message": "...", "fields": [{"field": "body.n
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 import structlog
@@ -15,6 +16,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from backend.routing import InvalidJson
+from backend.validation import validation_message
 
 log = structlog.get_logger(__name__)
 
@@ -139,20 +143,68 @@ _HTTP_CODES = {
 
 # Errors that mean "the database is not there" rather than "the query is wrong".
 _DB_DOWN = (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError, TimeoutError, OSError)
+# SQLSTATEs (PostgreSQL, Appendix A) of a server that is not taking work now but will: class 08
+# (connection exception), 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting
+# up, shutting down, in recovery) and 53300 too_many_connections. asyncpg raises them as PostgresError
+# subclasses, which SQLAlchemy wraps as a plain DBAPIError.
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08",)
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    code = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+    return code if isinstance(code, str) else None
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc`, then what it wraps (`DBAPIError.orig`, `__cause__`, `__context__`), each once."""
+    chain: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if any(current is seen for seen in chain):
+            continue
+        chain.append(current)
+        for inner in (getattr(current, "orig", None), current.__cause__, current.__context__):
+            if isinstance(inner, BaseException):
+                todo.append(inner)
+    return chain
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
-    """True when `exc` (or its cause) says the database cannot be reached."""
+    """True when `exc` (or anything it wraps) says the database cannot be reached or is not accepting
+    work now (shutting down, starting up, out of connections): a retryable 503, not a 500."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    seen: BaseException | None = exc
-    while seen is not None:
+    for seen in _causes(exc):
         if isinstance(seen, _DB_DOWN):
             return True
-        seen = seen.__cause__ or seen.__context__
-        if seen is exc:
-            break
+        code = _sqlstate(seen)
+        if code is not None and (
+            code in _UNAVAILABLE_SQLSTATES or code.startswith(_UNAVAILABLE_SQLSTATE_CLASSES)
+        ):
+            return True
     return False
+
+
+def database_error_fields(exc: BaseException) -> dict[str, Any]:
+    """What the `database_error` log line says about `exc`: the error classes, the SQLSTATE, the SQL text
+    (placeholders, never the bound values) and the stack frames (file, line, function, source line).
+
+    Never the exception messages: they carry the statement's parameters (a password hash on an INSERT
+    into users) and PostgreSQL's own messages quote offending values. The engine also hides parameters
+    (`hide_parameters=True` in `backend.db.create_engine`), so a message logged elsewhere cannot leak them.
+    """
+    chain = _causes(exc)
+    statement = getattr(exc, "statement", None)
+    frames = traceback.extract_tb(exc.__traceback__)
+    return {
+        "error": type(exc).__name__,
+        "causes": [type(inner).__name__ for inner in chain[1:]],
+        "sqlstate": next((code for code in map(_sqlstate, chain) if code is not None), None),
+        "statement": statement if isinstance(statement, str) else None,
+        "stack": [f"{f.filename}:{f.lineno} in {f.name}: {f.line}" for f in frames],
+    }
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -164,10 +216,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [
-            {"field": _field_path(err.get("loc", ())), "message": str(err.get("msg", ""))}
-            for err in exc.errors()
-        ]
+        fields: list[dict[str, str]] = []
+        for err in exc.errors():
+            if isinstance(err.get("input"), InvalidJson):  # see backend.routing: not JSON at all
+                field = {"field": "body", "message": f"JSON decode error: {err['input'].reason}"}
+            else:
+                pattern = (err.get("ctx") or {}).get("pattern")
+                message = validation_message(str(err.get("type", "")), pattern, str(err.get("msg", "")))
+                field = {"field": _field_path(err.get("loc", ())), "message": message}
+            if field not in fields:
+                fields.append(field)
         summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
         return _json(request, 422, "validation_error", summary or "invalid request", fields)
 
@@ -181,7 +239,8 @@ def install_error_handlers(app: FastAPI) -> None:
     # nothing is re-raised into the server: an unreachable database is an expected, retryable state.
     async def _database(request: Request, exc: Exception) -> JSONResponse:
         if is_database_unavailable(exc):
-            log.warning("database_unavailable", error=repr(exc))
+            fields = database_error_fields(exc)
+            log.warning("database_unavailable", error=fields["error"], sqlstate=fields["sqlstate"])
             return _json(
                 request,
                 503,
@@ -189,7 +248,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 "The database is unavailable; retry shortly.",
                 headers={"Retry-After": "5"},
             )
-        log.exception("database_error", exc_info=exc)
+        log.error("database_error", **database_error_fields(exc))
         return _json(request, 500, "internal_error", "Internal server error.")
 
     for exc_class in (DBAPIError, PoolTimeoutError, OSError):

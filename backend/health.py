@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 
 from backend.db import ping
 from backend.errors import error_body, is_database_unavailable
+from backend.routing import AuthFirstRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["health"])
 
 _READY_TIMEOUT_S = 3.0
 

@@ -31,6 +31,7 @@ from backend.deps import SessionDep
 from backend.errors import NotFound
 from backend.models import Camera
 from backend.models.base import utcnow
+from backend.routing import AuthFirstRoute
 
 # Latency buckets (seconds) around the targets: 10 ms live reads, 50-150 ms dashboards and ingest batches.
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -176,7 +177,7 @@ class MetricsMiddleware:
             self.metrics.latency.labels(template, scope["method"]).observe(time.perf_counter() - started)
 
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["operations"])
 
 
 async def _camera_status_counts(session: AsyncSession, since: datetime) -> list[tuple[str, int]]:

@@ -51,12 +51,30 @@ def format_utc(ts: datetime) -> str:
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def utc_representable(ts: datetime) -> datetime:
+    """`ts` unchanged when it converts to UTC within `datetime`'s range (years 1 to 9999).
+
+    `0001-01-01T00:00:00+14:00` and `9999-12-31T23:59:59-14:00` are valid ISO 8601 but have no UTC
+    equivalent; every time that travels is stored as UTC, so they are refused where they are parsed.
+
+    Raises:
+        ValueError: the UTC equivalent would fall before year 1 or after year 9999 (a validation error).
+    """
+    try:
+        ts.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC (years 1 to 9999)") from None
+    return ts
+
+
 def _uuid_text(value: str) -> str:
     return str(uuid.UUID(value))
 
 
-# A time the worker sends: aware (naive is refused), written by `format_utc`.
-SentTime = Annotated[AwareDatetime, PlainSerializer(format_utc, return_type=str)]
+# A time the worker sends: aware (naive is refused) and representable in UTC, written by `format_utc`.
+SentTime = Annotated[
+    AwareDatetime, AfterValidator(utc_representable), PlainSerializer(format_utc, return_type=str)
+]
 # An id the worker keeps as text (outbox key, zone key): any UUID spelling, held in canonical form.
 UuidText = Annotated[str, AfterValidator(_uuid_text)]
 

@@ -11,8 +11,10 @@ from admin.audit import repository
 from admin.audit.schemas import AuditEntryOut
 from admin.common import Page, PageDep
 from backend.deps import SessionDep
+from backend.routing import AuthFirstRoute
+from backend.validation import Text
 
-router = APIRouter(tags=["admin: audit"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["admin: audit"])
 
 
 @router.get("/audit")
@@ -20,10 +22,10 @@ async def list_audit(
     session: SessionDep,
     page: PageDep,
     org_id: uuid.UUID | None = None,
-    entity_type: Annotated[str | None, Query(max_length=50)] = None,
-    entity_id: Annotated[str | None, Query(max_length=100)] = None,
+    entity_type: Annotated[Text | None, Query(max_length=50)] = None,
+    entity_id: Annotated[Text | None, Query(max_length=100)] = None,
     actor_user_id: uuid.UUID | None = None,
-    action: Annotated[str | None, Query(max_length=100)] = None,
+    action: Annotated[Text | None, Query(max_length=100)] = None,
     sort: Literal["created_at", "-created_at"] = "-created_at",
 ) -> Page[AuditEntryOut]:
     """Admin writes matching every given filter (organization, entity, actor, action)."""

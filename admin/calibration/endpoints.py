@@ -22,8 +22,9 @@ from admin.cameras import service as cameras
 from admin.common import Page, PageDep
 from backend.auth.deps import CurrentAdmin
 from backend.deps import SessionDep, SettingsDep
+from backend.routing import AuthFirstRoute
 
-router = APIRouter(prefix="/cameras/{camera_id}", tags=["admin: calibration"])
+router = APIRouter(route_class=AuthFirstRoute, prefix="/cameras/{camera_id}", tags=["admin: calibration"])
 _404: dict[int | str, dict[str, Any]] = {404: {"description": "No such camera (or line, zone, snapshot)"}}
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from backend.models import InSide, ZoneKind
+from backend.validation import Text
 
 Coordinate = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -69,7 +70,7 @@ class CountingLineSaved(BaseModel):
 class ZoneIn(BaseModel):
     """A named zone: a simple polygon of 3 to 100 vertices `[[x, y], ...]` in normalized coordinates."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     kind: ZoneKind
     polygon: list[tuple[Coordinate, Coordinate]] = Field(min_length=3, max_length=100)
 

@@ -15,8 +15,9 @@ from backend.auth.deps import CurrentAdmin
 from backend.cameras.status import CameraStatus
 from backend.deps import SessionDep, SettingsDep
 from backend.models.base import utcnow
+from backend.routing import AuthFirstRoute
 
-router = APIRouter(prefix="/cameras", tags=["admin: cameras"])
+router = APIRouter(route_class=AuthFirstRoute, prefix="/cameras", tags=["admin: cameras"])
 _404: dict[int | str, dict[str, Any]] = {404: {"description": "No such camera"}}
 
 

@@ -13,8 +13,9 @@ from admin.health.schemas import CameraHealth
 from backend.cameras.status import CameraStatus
 from backend.deps import SessionDep, SettingsDep
 from backend.models.base import utcnow
+from backend.routing import AuthFirstRoute
 
-router = APIRouter(tags=["admin: health"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["admin: health"])
 
 
 @router.get("/cameras/health")

@@ -12,8 +12,9 @@ from admin.members import service
 from admin.members.schemas import InviteCreate, InviteIssued, InviteOut, MemberOut, MemberUpdate
 from backend.auth.deps import CurrentAdmin
 from backend.deps import SessionDep, SettingsDep
+from backend.routing import AuthFirstRoute
 
-router = APIRouter(prefix="/organizations/{org_id}", tags=["admin: members"])
+router = APIRouter(route_class=AuthFirstRoute, prefix="/organizations/{org_id}", tags=["admin: members"])
 
 
 @router.post("/invites", status_code=201, responses={404: {"description": "No such organization"}, 409: {}})

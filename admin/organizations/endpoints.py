@@ -12,8 +12,10 @@ from admin.organizations import repository, service
 from admin.organizations.schemas import OrganizationCreate, OrganizationOut, OrganizationUpdate
 from backend.auth.deps import CurrentAdmin
 from backend.deps import SessionDep
+from backend.routing import AuthFirstRoute
+from backend.validation import Text
 
-router = APIRouter(prefix="/organizations", tags=["admin: organizations"])
+router = APIRouter(route_class=AuthFirstRoute, prefix="/organizations", tags=["admin: organizations"])
 _404: dict[int | str, dict[str, Any]] = {404: {"description": "No such organization"}}
 
 
@@ -30,7 +32,7 @@ async def list_organizations(
     session: SessionDep,
     page: PageDep,
     active: bool | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="Name contains (case-insensitive).")] = None,
+    q: Annotated[Text | None, Query(max_length=200, description="Name contains (case-insensitive).")] = None,
     sort: Literal["name", "-name", "created_at", "-created_at"] = "name",
 ) -> Page[OrganizationOut]:
     """Organizations, filtered by `active` and name, sorted."""

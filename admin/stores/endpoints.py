@@ -12,8 +12,9 @@ from admin.stores import repository, service
 from admin.stores.schemas import StoreCreate, StoreOut, StoreUpdate
 from backend.auth.deps import CurrentAdmin
 from backend.deps import SessionDep
+from backend.routing import AuthFirstRoute
 
-router = APIRouter(prefix="/stores", tags=["admin: stores"])
+router = APIRouter(route_class=AuthFirstRoute, prefix="/stores", tags=["admin: stores"])
 _404: dict[int | str, dict[str, Any]] = {404: {"description": "No such store"}}
 
 

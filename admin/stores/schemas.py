@@ -11,6 +11,7 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from admin.common import Name
+from backend.validation import Text
 
 # Names the tz database ships that describe no place: the host's own zone and tzdata's placeholder.
 _NOT_PLACES = frozenset({"localtime", "Factory"})
@@ -42,7 +43,7 @@ class StoreCreate(BaseModel):
     name: Name
     timezone: IanaTimezone
     opening_hours: dict[str, Any] = Field(description=_HOURS_DESCRIPTION, examples=[_HOURS_EXAMPLE])
-    address: str | None = Field(default=None, max_length=500)
+    address: Text | None = Field(default=None, max_length=500)
 
 
 class StoreUpdate(BaseModel):
@@ -53,7 +54,7 @@ class StoreUpdate(BaseModel):
     opening_hours: dict[str, Any] | None = Field(
         default=None, description=_HOURS_DESCRIPTION, examples=[_HOURS_EXAMPLE]
     )
-    address: str | None = Field(default=None, max_length=500)
+    address: Text | None = Field(default=None, max_length=500)
 
 
 class StoreOut(BaseModel):

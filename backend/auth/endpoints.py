@@ -15,9 +15,10 @@ from backend.auth.tokens import BuiltinIssuer
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import NotAuthenticated, NotFound
 from backend.models import Organization, User
+from backend.routing import AuthFirstRoute
 
-public_router = APIRouter(tags=["auth"])
-owner_router = APIRouter(tags=["auth"])
+public_router = APIRouter(route_class=AuthFirstRoute, tags=["auth"])
+owner_router = APIRouter(route_class=AuthFirstRoute, tags=["auth"])
 
 
 def _client_address(request: Request) -> str:

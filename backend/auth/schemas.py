@@ -8,13 +8,14 @@ from pydantic import BaseModel, EmailStr, Field
 
 from backend.auth.passwords import MIN_PASSWORD_LENGTH
 from backend.models import Role
+from backend.validation import Text
 
 
 class TokenRequest(BaseModel):
     """Email and password of a built-in account."""
 
     email: EmailStr
-    password: str = Field(min_length=1, max_length=1024)
+    password: Text = Field(min_length=1, max_length=1024)
 
 
 class TokenResponse(BaseModel):
@@ -28,9 +29,9 @@ class TokenResponse(BaseModel):
 class InviteAcceptRequest(BaseModel):
     """Redeem an invite: the token from the invite link and the new account's password."""
 
-    token: str = Field(min_length=16, max_length=200)
-    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
-    full_name: str | None = Field(default=None, max_length=200)
+    token: Text = Field(min_length=16, max_length=200)
+    password: Text = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+    full_name: Text | None = Field(default=None, max_length=200)
 
 
 class MembershipOut(BaseModel):

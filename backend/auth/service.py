@@ -15,6 +15,7 @@ from backend.config import Settings
 from backend.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from backend.models import Invite, Membership, Organization, Role, User
 from backend.models.base import utcnow
+from backend.validation import email_address
 
 
 def normalize_email(email: str) -> str:
@@ -45,8 +46,10 @@ async def create_superadmin(session: AsyncSession, email: str, password: str) ->
     """Create a superadmin, or promote an existing user (setting the password given).
 
     Raises:
-        ValidationFailed: the password is shorter than the minimum.
+        ValidationFailed: the email is one the login route would refuse (`email_address`), or the
+            password is shorter than the minimum.
     """
+    email_address(email.strip())
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed.for_field("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
     email = normalize_email(email)

@@ -20,9 +20,10 @@ from backend.ingest import service
 from backend.ingest.schemas import WorkerConfig
 from backend.metrics import Metrics
 from backend.models.base import utcnow
+from backend.routing import AuthFirstRoute
 from worker.protocol import EVENT, EventsResult, HeartbeatIn, SnapshotOut
 
-router = APIRouter(tags=["worker"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["worker"])
 
 HEARTBEAT_MAX_BYTES = 65_536  # a heartbeat is a few hundred bytes; zone counts for many zones fit easily
 

@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import io
 import json
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from backend.errors import PayloadTooLarge, ValidationFailed
 from backend.ingest import repository
 from backend.ingest.repository import EventColumns
 from backend.models import CameraHeartbeat, Snapshot, StreamStatus
+from backend.validation import clean_text
 from worker.protocol import (
     EVENT,
     EVENTS_BATCH,
@@ -247,11 +249,6 @@ async def ingest_events(
 # --- heartbeats --------------------------------------------------------------------------------------
 
 
-def clean_text(value: str) -> str:
-    """`value` without NUL characters or lone surrogates, which JSON allows and PostgreSQL text refuses."""
-    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
-
-
 def coverage_time(observed_at: datetime | None, now: datetime, settings: Settings) -> datetime:
     """When a heartbeat counts for data coverage: the worker's `observed_at` (frame capture time, UTC) when
     it lies in the window events are accepted from (`ingest_max_age_days` back, `ingest_max_future_s`
@@ -379,11 +376,64 @@ def parse_captured_at(value: str | None, now: datetime, max_future_s: float) -> 
         raise ValidationFailed.for_field(field, "is out of range") from None
 
 
+# Start-of-frame markers of Huffman-coded JPEG: baseline, extended sequential, progressive (ITU T.81 B.1.1.3).
+_HUFFMAN_SOF = {0xC0: "baseline", 0xC1: "extended", 0xC2: "progressive"}
+
+
+def _coded_data_problem(data: bytes) -> str | None:
+    """Why `data` cannot hold the image its frame header claims, or None when it can.
+
+    libjpeg pads a scan that ends early with zeros and only warns ("Premature end of JPEG file"), so a
+    16x16 JPEG whose SOF header says 8000x8000 decodes as 8000x8000 without error. Every 8x8 block's DC
+    coefficient is Huffman-coded in some scan with a code of at least one bit, so the file must hold at
+    least one bit per block after its first start-of-scan; one that holds less is refused. Frames other
+    than Huffman-coded ones (arithmetic coding, lossless) are refused: no worker sends them.
+    """
+    pos, frame, end = 2, None, len(data)
+    while pos + 4 <= end:
+        if data[pos] != 0xFF:
+            return "the marker structure is corrupt"
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        segment = data[pos + 4 : pos + 2 + length]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            if marker not in _HUFFMAN_SOF:
+                return "only baseline, extended or progressive Huffman-coded JPEG is accepted"
+            frame = segment
+        if marker == 0xDA:  # start of scan: the coded data follows its header
+            if frame is None or len(frame) < 6:
+                return "the scan comes before a frame header"
+            height, width, count = (
+                int.from_bytes(frame[1:3], "big"),
+                int.from_bytes(frame[3:5], "big"),
+                frame[5],
+            )
+            sampling = [(b >> 4, b & 0x0F) for b in frame[7 : 7 + 3 * count : 3]]
+            if not sampling or any(h == 0 or v == 0 for h, v in sampling):
+                return "the frame header is corrupt"
+            h_max, v_max = max(h for h, _ in sampling), max(v for _, v in sampling)
+            # A component sampled h/h_max horizontally spans ceil(width * h / h_max) samples, in 8x8 blocks.
+            blocks = sum(
+                math.ceil(math.ceil(width * h / h_max) / 8) * math.ceil(math.ceil(height * v / v_max) / 8)
+                for h, v in sampling
+            )
+            coded = end - (pos + 2 + length)
+            if coded * 8 < blocks:
+                return f"{coded} bytes of image data cannot hold the {width}x{height} image the header claims"
+            return None
+        pos += 2 + length
+    return "no image data"
+
+
 def jpeg_size(data: bytes) -> tuple[int, int]:
     """Width and height (pixels) of a JPEG, after decoding it (at reduced scale) to prove it is intact.
 
     Raises:
-        ValidationFailed: not a JPEG, corrupt or truncated, or wider/taller than `MAX_SNAPSHOT_SIDE`.
+        ValidationFailed: not a JPEG, corrupt or truncated, wider/taller than `MAX_SNAPSHOT_SIDE`, or with
+            less coded data than its claimed size needs (see `_coded_data_problem`).
     """
     try:
         with Image.open(io.BytesIO(data), formats=["JPEG"]) as image:
@@ -392,6 +442,9 @@ def jpeg_size(data: bytes) -> tuple[int, int]:
                 raise ValidationFailed.for_field(
                     "body", f"the image is {width}x{height}; at most {MAX_SNAPSHOT_SIDE} pixels a side"
                 )
+            problem = _coded_data_problem(data)
+            if problem is not None:
+                raise ValidationFailed.for_field("body", f"the body is not a valid JPEG image: {problem}")
             # DCT scaling: every coefficient is still decoded (so corruption shows) into 1/8 the memory.
             image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
             image.load()

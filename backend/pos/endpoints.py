@@ -14,8 +14,9 @@ from backend.deps import SessionDep
 from backend.errors import PayloadTooLarge, ValidationFailed
 from backend.pos import service
 from backend.pos.schemas import IngestResult, TransactionBatch
+from backend.routing import AuthFirstRoute
 
-router = APIRouter(tags=["pos"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["pos"])
 
 MAX_CSV_BYTES = 5 * 1024 * 1024  # as a body or a file; a bigger body is refused while it is read, not after
 _CSV_TOO_LARGE = "The CSV must be at most 5 MB."

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
+
+from backend.validation import Text, UtcTimestamp
 
 MAX_BATCH = 10_000
 
@@ -15,8 +17,8 @@ class TransactionIn(BaseModel):
     timestamp (stored as UTC); `amount` has at most 2 decimals and is not negative (refunds are not sales);
     `currency` is an ISO 4217 code."""
 
-    external_id: str = Field(min_length=1, max_length=100)
-    ts: AwareDatetime
+    external_id: Text = Field(min_length=1, max_length=100)
+    ts: UtcTimestamp
     amount: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
 

@@ -20,6 +20,7 @@ from backend.models import Store
 from backend.pos import repository
 from backend.pos.schemas import MAX_BATCH, IngestResult, Rejected, StoredTransaction, TransactionIn
 from backend.tenancy import get_writable_store
+from backend.validation import validation_message
 
 # POS clocks drift; a sale stamped more than this in the future is a clock or data error.
 MAX_FUTURE_SKEW = timedelta(minutes=5)
@@ -97,23 +98,34 @@ def parse_csv(text: str) -> tuple[list[tuple[int, TransactionIn]], list[Rejected
     `index` in rejections is the 1-based line number in the file (the header is line 1).
 
     Raises:
-        ValidationFailed: the header lacks a required column (field `body.csv`).
+        ValidationFailed: the header lacks a required column, or the file is not readable CSV (field
+            `body.csv`). A NUL or other control character in a value rejects that row (`Text`).
         PayloadTooLarge: more than 10,000 data rows.
     """
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ValidationFailed.for_field("body.csv", f"missing column(s): {', '.join(missing)}")
+    # newline=None: universal newlines, so a bare CR (old Mac files) ends a line like LF and CRLF do;
+    # with the csv module's usual newline="" it raises "new-line character seen in unquoted field".
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=None))
     rows: list[tuple[int, TransactionIn]] = []
     rejected: list[Rejected] = []
-    for number, record in enumerate(reader, start=2):
-        if number - 1 > MAX_BATCH:
-            raise PayloadTooLarge(f"At most {MAX_BATCH} transactions per upload.")
-        values = {c: (record.get(c) or "").strip() for c in CSV_COLUMNS}
-        try:
-            rows.append((number, TransactionIn.model_validate(values)))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "row"
-            rejected.append(Rejected(index=number, reason=f"{field}: {first['msg']}"))
+    try:
+        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValidationFailed.for_field("body.csv", f"missing column(s): {', '.join(missing)}")
+        for number, record in enumerate(reader, start=2):
+            if number - 1 > MAX_BATCH:
+                raise PayloadTooLarge(f"At most {MAX_BATCH} transactions per upload.")
+            values = {c: (record.get(c) or "").strip() for c in CSV_COLUMNS}
+            try:
+                rows.append((number, TransactionIn.model_validate(values)))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                field = ".".join(str(p) for p in first["loc"]) or "row"
+                message = validation_message(
+                    first["type"], (first.get("ctx") or {}).get("pattern"), first["msg"]
+                )
+                rejected.append(Rejected(index=number, reason=f"{field}: {message}"))
+    except csv.Error as exc:  # a malformed file (an oversized field, say): refused whole, nothing stored
+        raise ValidationFailed.for_field(
+            "body.csv", f"not a readable CSV file (line {reader.line_num}: {exc})"
+        ) from None
     return rows, rejected

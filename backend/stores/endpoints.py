@@ -10,11 +10,12 @@ from backend.auth.deps import CurrentUser
 from backend.deps import SessionDep, SettingsDep
 from backend.models import Store
 from backend.models.base import utcnow
+from backend.routing import AuthFirstRoute
 from backend.stores import repository
 from backend.stores.schemas import CameraSummary, StoreOut
 from backend.tenancy import get_readable_store
 
-router = APIRouter(tags=["stores"])
+router = APIRouter(route_class=AuthFirstRoute, tags=["stores"])
 
 
 def _out(store: Store, cameras: CameraSummary) -> StoreOut:

@@ -98,3 +98,38 @@ async def test_login_body_is_validated(client: httpx.AsyncClient) -> None:
     response = await client.post("/auth/token", json={"email": "not-an-email", "password": "x"})
     assert response.status_code == 422
     assert response.json()["error"]["fields"][0]["field"] == "body.email"
+
+
+async def test_create_superadmin_refuses_an_email_the_login_route_refuses(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    import pytest
+
+    from backend.auth.service import create_superadmin
+    from backend.errors import ValidationFailed
+
+    for email in ("admin@localhost", "ops@shop.local", "not-an-email"):
+        login_answer = await client.post("/auth/token", json={"email": email, "password": PASSWORD})
+        assert login_answer.status_code == 422, login_answer.text  # the rule the command must share
+        with pytest.raises(ValidationFailed) as refused:
+            await create_superadmin(session, email, PASSWORD)
+        assert refused.value.fields[0]["field"] == "email"
+    user = await create_superadmin(session, " Ops@Example.com ", PASSWORD)
+    assert user.email == "ops@example.com"
+    await login(client, "ops@example.com")
+
+
+def test_the_create_superadmin_command_exits_2_on_a_refused_email(
+    tmp_path: object, monkeypatch: object
+) -> None:
+    from typer.testing import CliRunner
+
+    from backend.cli import app
+
+    monkeypatch.setenv("STOREINTEL_DATA_DIR", str(tmp_path))  # type: ignore[attr-defined]
+    monkeypatch.delenv("STOREINTEL_DATABASE_URL", raising=False)  # type: ignore[attr-defined]
+    result = CliRunner().invoke(
+        app, ["admin", "create-superadmin", "--email", "admin@localhost", "--password", PASSWORD]
+    )
+    assert result.exit_code == 2, result.output
+    assert "email" in result.output

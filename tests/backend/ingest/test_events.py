@@ -472,3 +472,16 @@ async def test_concurrent_batches_on_a_sqlite_file_all_land(tmp_path: Path) -> N
             assert [r.json()["duplicates"] for r in again] == [50] * 4
         async with app.state.sessionmaker() as session:
             assert sum([await stored_events(session, c.camera) for c in cams]) == 800
+
+
+async def test_ts_without_a_utc_equivalent_is_rejected_alone(
+    client: httpx.AsyncClient, session: AsyncSession, cam: CameraWithKey
+) -> None:
+    # Regression guard (issue 25): these never reach the UTC conversion; the event window refuses them.
+    extremes = [event(ts="0001-01-01T00:00:00+14:00"), event(ts="9999-12-31T23:59:59-14:00")]
+    response = await client.post("/worker/events", json={"events": [event(), *extremes]}, headers=cam.headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["accepted"] == 1
+    assert [r["index"] for r in body["rejected"]] == [1, 2]
+    assert await stored_events(session, cam.camera) == 1

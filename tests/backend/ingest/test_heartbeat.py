@@ -282,3 +282,16 @@ async def test_naive_observed_at_is_422(client: httpx.AsyncClient, cam: CameraWi
     response = await client.post("/worker/heartbeat", json=body, headers=cam.headers)
     assert response.status_code == 422
     assert response.json()["error"]["fields"][0]["field"] == "body.observed_at"
+
+
+@pytest.mark.parametrize("observed_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+async def test_observed_at_without_a_utc_equivalent_is_422(
+    client: httpx.AsyncClient, session: AsyncSession, cam: CameraWithKey, observed_at: str
+) -> None:
+    # Valid ISO 8601 whose UTC conversion overflows `datetime` (year 0 / 10000): was a 500.
+    response = await client.post(
+        "/worker/heartbeat", json=heartbeat(observed_at=observed_at), headers=cam.headers
+    )
+    assert response.status_code == 422, response.text
+    assert [f["field"] for f in response.json()["error"]["fields"]] == ["body.observed_at"]
+    assert await heartbeats_of(session, cam) == []

@@ -209,3 +209,43 @@ async def test_a_rolled_back_snapshot_leaves_no_file(
     assert await asyncio.to_thread(written.exists)
     await session.rollback()
     assert not await asyncio.to_thread(written.exists)
+
+
+def _claiming(image: bytes, width: int, height: int) -> bytes:
+    """`image` (a baseline JPEG) with its SOF0 header rewritten to claim `width`x`height`."""
+    sof = image.index(b"\xff\xc0")
+    return image[: sof + 5] + height.to_bytes(2, "big") + width.to_bytes(2, "big") + image[sof + 9 :]
+
+
+async def test_a_jpeg_whose_header_claims_more_pixels_than_it_holds_is_422(
+    client: httpx.AsyncClient, session: AsyncSession, cam: CameraWithKey
+) -> None:
+    # libjpeg pads the missing data with grey and only warns: this decoded as an 8000x8000 image.
+    forged = _claiming(jpeg_bytes(16, 16), 8000, 8000)
+    response = await client.post(
+        "/worker/snapshot", content=forged, headers=snapshot_headers(cam, datetime.now(UTC))
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"][0]["field"] == "body"
+    assert await rows_of(session, cam) == []
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "options"),
+    [
+        (1, 1, {}),
+        (4000, 3000, {}),
+        (640, 480, {"progressive": True}),
+        (333, 77, {"optimize": True, "subsampling": 0}),
+    ],
+)
+def test_real_jpegs_of_any_size_and_coding_pass_the_size_check(
+    width: int, height: int, options: dict
+) -> None:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (10, 200, 30)).save(out, format="JPEG", quality=5, **options)
+    assert service.jpeg_size(out.getvalue()) == (width, height)

@@ -127,3 +127,81 @@ async def test_viewers_cannot_write_and_other_tenants_get_404(
     response = await client.post(f"/stores/{store.id}/transactions", json=body, headers=other_headers)
     assert response.status_code == 404
     assert (await client.post(f"/stores/{store.id}/transactions", json=body)).status_code == 401
+
+
+async def _stored(session: AsyncSession, store: object) -> int:
+    return int(await session.scalar(select(func.count()).where(PosTransaction.store_id == store.id)) or 0)  # type: ignore[attr-defined]
+
+
+async def test_ts_without_a_utc_equivalent_is_422_naming_it(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    headers, store = await _owner_and_store(client, session)
+    for ts in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        batch = {"transactions": [_tx("A"), _tx("B", ts=ts)]}
+        response = await client.post(f"/stores/{store.id}/transactions", json=batch, headers=headers)
+        assert response.status_code == 422, response.text
+        assert [f["field"] for f in response.json()["error"]["fields"]] == ["body.transactions.1.ts"]
+    assert await _stored(session, store) == 0
+
+
+async def test_control_characters_are_refused_on_both_databases(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    # PostgreSQL's text cannot hold NUL (a 500 there, stored on SQLite): refused on both, naming the field.
+    headers, store = await _owner_and_store(client, session)
+    batch = {"transactions": [_tx("A\u0000B")]}
+    response = await client.post(f"/stores/{store.id}/transactions", json=batch, headers=headers)
+    assert response.status_code == 422, response.text
+    field = response.json()["error"]["fields"][0]
+    assert field == {
+        "field": "body.transactions.0.external_id",
+        "message": "must not contain control characters (such as U+0000)",
+    }
+    csv_text = (
+        "external_id,ts,amount,currency\n"
+        "A\x00,2026-11-20T10:00:00Z,1.00,EUR\n"
+        "B,2026-11-20T10:00:00Z,1.00,EUR\n"
+    )
+    response = await client.post(
+        f"/stores/{store.id}/transactions/csv",
+        content=csv_text,
+        headers={**headers, "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "accepted": 1,
+        "duplicates": 0,
+        "rejected": [
+            {"index": 2, "reason": "external_id: must not contain control characters (such as U+0000)"}
+        ],
+    }
+    assert await _stored(session, store) == 1
+
+
+async def test_bare_carriage_returns_end_csv_lines(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    headers, store = await _owner_and_store(client, session)
+    url = f"/stores/{store.id}/transactions/csv"
+    csv_headers = {**headers, "Content-Type": "text/csv"}
+    response = await client.post(url, content=b"a\rb", headers=csv_headers)  # was a 500 (csv.Error)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"][0]["field"] == "body.csv"
+    old_mac = (
+        "external_id,ts,amount,currency\rA,2026-11-20T10:00:00Z,1.00,EUR\rB,2026-11-20T10:00:00Z,2.00,EUR\r"
+    )
+    response = await client.post(url, content=old_mac, headers=csv_headers)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"accepted": 2, "duplicates": 0, "rejected": []}
+
+
+async def test_an_unreadable_csv_is_422_on_body_csv(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    headers, store = await _owner_and_store(client, session)
+    oversized_field = "external_id,ts,amount,currency\n" + "x" * 200_000 + ",2026-11-20T10:00:00Z,1.00,EUR\n"
+    response = await client.post(
+        f"/stores/{store.id}/transactions/csv",
+        content=oversized_field,
+        headers={**headers, "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"][0]["field"] == "body.csv"
+    assert await _stored(session, store) == 0
