@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -27,6 +27,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.analytics.timegrid import SLOT_S, slot_of
@@ -42,8 +43,7 @@ from backend.models import (
 
 Ranges = Sequence[tuple[datetime, datetime]]
 _DAY = timedelta(days=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)
+_US_PER_S = 1_000_000
 
 
 def _slot(session: AsyncSession, column: Any) -> ColumnElement[Any]:
@@ -62,6 +62,19 @@ def _slot_number(session: AsyncSession, column: Any) -> ColumnElement[Any]:
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.extract("epoch", column), BigInteger).op("/")(literal(SLOT_S))
     return cast(func.strftime("%s", func.substr(column, 1, 19)), Integer).op("/")(literal(SLOT_S))
+
+
+def _epoch_us_sql(session: AsyncSession, column: Any) -> ColumnElement[Any]:
+    """Whole UTC epoch microseconds of a timestamp column, computed in SQL as an exact integer: fetching
+    integers costs a fraction of building and converting a datetime per row (a month is ~35,000 rows)."""
+    if session.get_bind().dialect.name == "postgresql":
+        whole = cast(func.extract("epoch", func.date_trunc("second", column)), BigInteger)
+        # extract(microseconds) is the seconds field with its fraction, times 10^6.
+        fraction = cast(func.extract("microseconds", column), BigInteger).op("%")(literal(_US_PER_S))
+        return whole * literal(_US_PER_S) + fraction
+    # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy always writes the six fraction digits).
+    whole = cast(func.strftime("%s", func.substr(column, 1, 19)), BigInteger)
+    return whole * literal(_US_PER_S) + cast(func.substr(column, 21, 6), BigInteger)
 
 
 def _slot_value(value: Any) -> int:
@@ -171,11 +184,6 @@ async def zone_counts(
     return found
 
 
-def epoch_us(ts: datetime) -> int:
-    """Whole UTC epoch microseconds of an aware datetime: exact integers for the occupancy integrals."""
-    return (ts - _EPOCH) // _US
-
-
 async def line_crossings(
     session: AsyncSession, store: Store, camera_ids: Sequence[uuid.UUID], start: datetime, end: datetime
 ) -> list[tuple[int, int]]:
@@ -187,19 +195,30 @@ async def line_crossings(
     if not camera_ids:
         return []
     is_in = (Event.type == EventType.IN).label("is_in")
-    stmt = (
-        select(Event.ts, is_in)
-        .where(
-            Event.org_id == store.org_id,
-            Event.store_id == store.id,
-            Event.ts >= start,
-            Event.ts < end,
-            Event.camera_id.in_(camera_ids),
-            Event.type.in_([EventType.IN, EventType.OUT]),
-        )
-        .order_by(Event.ts, is_in.desc())
+    us = _epoch_us_sql(session, Event.ts).label("us")
+    stmt = select(us, is_in).where(
+        Event.org_id == store.org_id,
+        Event.store_id == store.id,
+        Event.ts >= start,
+        Event.ts < end,
+        Event.camera_id.in_(camera_ids),
+        Event.type.in_([EventType.IN, EventType.OUT]),
     )
-    return [(epoch_us(ts), 1 if came else -1) for ts, came in await session.execute(stmt)]
+    if session.get_bind().dialect.name == "postgresql" and end - start > 2 * _DAY:
+        # Two arrays in one row rather than a row per crossing (a month is ~35,000): asyncpg decodes an
+        # array of integers far faster than it builds rows.
+        rows = stmt.subquery()
+        times, ins = (
+            await session.execute(
+                select(
+                    func.array_agg(aggregate_order_by(rows.c.us, rows.c.us, rows.c.is_in.desc())),
+                    func.array_agg(aggregate_order_by(rows.c.is_in, rows.c.us, rows.c.is_in.desc())),
+                )
+            )
+        ).one()
+        return [(t, 1 if came else -1) for t, came in zip(times or [], ins or [], strict=True)]
+    stmt = stmt.order_by(us, is_in.desc())
+    return [(int(t), 1 if came else -1) for t, came in await session.execute(stmt)]
 
 
 async def zone_transitions(
@@ -211,7 +230,7 @@ async def zone_transitions(
         return {}
     is_enter = (Event.type == EventType.ZONE_ENTER).label("is_enter")
     stmt = (
-        select(Event.zone_id, Event.ts, is_enter)
+        select(Event.zone_id, _epoch_us_sql(session, Event.ts), is_enter)
         .where(
             Event.org_id == store.org_id,
             Event.store_id == store.id,
@@ -223,9 +242,9 @@ async def zone_transitions(
         .order_by(Event.ts, is_enter.desc())
     )
     found: dict[uuid.UUID, list[tuple[int, int]]] = defaultdict(list)
-    for zone_id, ts, entered in await session.execute(stmt):
+    for zone_id, us, entered in await session.execute(stmt):
         if zone_id is not None:
-            found[zone_id].append((epoch_us(ts), 1 if entered else -1))
+            found[zone_id].append((int(us), 1 if entered else -1))
     return found
 
 
