@@ -4,11 +4,14 @@ accuracy benchmark. No network and no disk: it yields events, and the caller dec
 
 from __future__ import annotations
 
+import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from worker.detector import PersonTracker
+from worker.event_ids import file_event_id
 from worker.geometry import Point
 from worker.line_counter import Direction, LineCounter, LineCounterConfig, LineCrossing
 from worker.protocol import CountingLineOut, Event, ZoneOut
@@ -46,6 +49,10 @@ class CountingSession:
     foot-point anchor, positions come from :class:`~worker.tracks.FootPointEstimator` over ``foot_window``
     keeping at least ``foot_min_samples`` heights (``None``: the raw bottom centre of each box).
     ``FrameResult.people`` and :attr:`last_people` carry the stitched identities.
+
+    ``source_id`` is the recording's :func:`~worker.event_ids.source_fingerprint` when the frames come from
+    a file: events then get deterministic ids (:func:`~worker.event_ids.file_event_id`), so processing the
+    file again yields the same ids. ``None`` (live streams): random ids.
     """
 
     def __init__(
@@ -60,8 +67,12 @@ class CountingSession:
         foot_window: timedelta | None = DEFAULT_FOOT_WINDOW,
         foot_min_samples: int = DEFAULT_FOOT_MIN_SAMPLES,
         stitch: StitchConfig | None = None,
+        source_id: str | None = None,
     ) -> None:
         self.tracker = tracker
+        self.source_id = source_id
+        self._frame_index = -1  # the last processed frame's index: close() emits at it
+        self._emitted: Counter[tuple[str, int, str | None]] = Counter()  # this frame's ids, for `occurrence`
         self.anchor = anchor
         self.foot_window = foot_window
         self.foot_min_samples = foot_min_samples
@@ -110,6 +121,9 @@ class CountingSession:
     def process(self, frame: Frame) -> FrameResult:
         """Run tracking on one frame and turn the tracks into events. Frames must come in capture order."""
         self._ensure_geometry(frame.size)
+        if frame.index != self._frame_index:
+            self._frame_index = frame.index
+            self._emitted.clear()
         people = self.tracker.track(frame.image)
         if self._stitcher is not None:
             people = self._stitcher.relabel(frame.ts, people)
@@ -129,7 +143,10 @@ class CountingSession:
         if self.zone_tracker is not None:
             zone_events.extend(self.zone_tracker.update(frame.ts, observations))
         result.zone_events = zone_events
-        result.events = [crossing_event(c) for c in result.crossings] + [zone_event(z) for z in zone_events]
+        result.events = [
+            crossing_event(c, self._event_id(c.direction.value, c.track_id)) for c in result.crossings
+        ]
+        result.events += [self._zone_event(z) for z in zone_events]
         return result
 
     def run(self, frames: Iterable[Frame]) -> Iterator[FrameResult]:
@@ -143,7 +160,20 @@ class CountingSession:
         self._pending_close = []
         if self.zone_tracker is not None:
             closing.extend(self.zone_tracker.close_all())
-        return [zone_event(z) for z in closing]
+        return [self._zone_event(z) for z in closing]
+
+    def _zone_event(self, event: ZoneEvent) -> Event:
+        return zone_event(event, self._event_id(event.type.value, event.track_id, event.zone_id))
+
+    def _event_id(self, event_type: str, tracker_id: int, zone_id: str | None = None) -> uuid.UUID | None:
+        """The id of an event emitted now (while processing the current frame, or closing after the last):
+        ``None`` (a random one) for a live stream, :func:`~worker.event_ids.file_event_id` for a file."""
+        if self.source_id is None:
+            return None
+        key = (event_type, tracker_id, zone_id)
+        occurrence = self._emitted[key]
+        self._emitted[key] += 1
+        return file_event_id(self.source_id, self._frame_index, tracker_id, event_type, zone_id, occurrence)
 
     def _ensure_geometry(self, size: tuple[int, int]) -> None:
         if size != self._size:
@@ -174,9 +204,10 @@ class CountingSession:
             self.zone_tracker = ZoneTracker(zones, self._zone_config)
 
 
-def crossing_event(crossing: LineCrossing) -> Event:
-    """A line crossing as a wire event (``IN``/``OUT``) with a fresh edge-generated ``event_id``."""
+def crossing_event(crossing: LineCrossing, event_id: uuid.UUID | None = None) -> Event:
+    """A line crossing as a wire event (``IN``/``OUT``); ``event_id`` ``None``: a fresh random one."""
     return Event(
+        **_id(event_id),
         type=crossing.direction.value,
         ts=crossing.ts,
         tracker_id=crossing.track_id,
@@ -184,9 +215,11 @@ def crossing_event(crossing: LineCrossing) -> Event:
     )
 
 
-def zone_event(event: ZoneEvent) -> Event:
-    """A zone event as a wire event (``ZONE_ENTER``/``ZONE_EXIT`` with ``dwell_ms``)."""
+def zone_event(event: ZoneEvent, event_id: uuid.UUID | None = None) -> Event:
+    """A zone event as a wire event (``ZONE_ENTER``/``ZONE_EXIT`` with ``dwell_ms``); ``event_id`` ``None``:
+    a fresh random one."""
     return Event(
+        **_id(event_id),
         type=event.type.value,
         ts=event.ts,
         tracker_id=event.track_id,
@@ -194,6 +227,11 @@ def zone_event(event: ZoneEvent) -> Event:
         dwell_ms=event.dwell_ms,
         confidence=_conf(event.confidence),
     )
+
+
+def _id(event_id: uuid.UUID | None) -> dict[str, str]:
+    # Leaving the field out lets `Event` mint a uuid4 (its default factory): one place for random ids.
+    return {} if event_id is None else {"event_id": str(event_id)}
 
 
 def _conf(value: float | None) -> float | None:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from worker import __version__
 from worker.client import BackendClient, BackendError, make_http_client
 from worker.detector import PersonTracker, YoloPersonTracker
+from worker.event_ids import source_fingerprint
 from worker.outbox import Outbox
 from worker.pipeline import CountingSession
 from worker.protocol import Event, HeartbeatIn, WorkerConfig
@@ -103,6 +104,8 @@ class Worker:
             tracker,
             config.counting_line if config and config.is_counting_line else s.fallback_line(),
             config.zones if config else [],
+            # A recording may be processed again: its events get ids that are the same on every run.
+            None if self.source.live else source_fingerprint(str(self.source.source)),
         )
 
         uploader = threading.Thread(target=self.uploader.run, args=(self.stop_event,), name="uploader")

@@ -184,10 +184,14 @@ class WorkerSettings(BaseSettings):
         )
 
     def counting_session(
-        self, tracker: PersonTracker, line: CountingLineOut | None, zones: Sequence[ZoneOut]
+        self,
+        tracker: PersonTracker,
+        line: CountingLineOut | None,
+        zones: Sequence[ZoneOut],
+        source_id: str | None = None,
     ) -> CountingSession:
         """The counting path for one stream, tuned by these settings (the worker, the preview and the
-        accuracy benchmark all build it here)."""
+        accuracy benchmark all build it here). ``source_id``: see :class:`CountingSession`."""
         return CountingSession(
             tracker,
             line,
@@ -198,6 +202,7 @@ class WorkerSettings(BaseSettings):
             foot_window=self.foot_window,
             foot_min_samples=self.foot_min_samples,
             stitch=self.stitch_config(),
+            source_id=source_id,
         )
 
     def zone_config(self) -> ZoneConfig:
