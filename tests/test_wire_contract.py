@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -203,6 +204,55 @@ async def test_the_runner_heartbeat_is_accepted(setup: Setup, session: AsyncSess
         assert row.observed_at == heartbeat.observed_at
         assert row.last_error is not None
         assert len(row.last_error) == 2000
+
+
+class DownThenUp(httpx.BaseTransport):
+    """The bridge to the app, with the network down while `down` is set."""
+
+    def __init__(self, bridge: AppBridge) -> None:
+        self.bridge, self.down = bridge, True
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("backend down", request=request)
+        return self.bridge.handle_request(request)
+
+
+async def test_a_heartbeat_buffered_through_an_outage_counts_in_its_slot(
+    setup: Setup, session: AsyncSession
+) -> None:
+    from backend.cameras.coverage import slot_start
+    from backend.models import CameraCoverageSlot
+
+    transport = DownThenUp(setup.bridge)
+    settings = WorkerSettings(api_url="http://testserver", key=setup.cam.key, data_dir=setup.tmp_path)
+    source = FrameSource("clip.mp4", SourceConfig(), opener=lambda _: FakeCapture(1))
+    worker = Worker(settings, source=source, transport=transport)
+    made_at = datetime.now(UTC) - timedelta(minutes=10)
+    try:
+        worker._observed_at = made_at
+        await setup.call(worker._send_heartbeat)  # the backend is unreachable: kept in the outbox
+        assert worker.outbox.heartbeat_depth == 1
+        transport.down = False
+        live_at = worker._observed_at = datetime.now(UTC)
+        await setup.call(worker._send_heartbeat)  # the live one, then the buffered one
+        assert worker.outbox.heartbeat_depth == 0
+        assert [a.status_code for a in setup.bridge.answers] == [204, 204]
+    finally:
+        worker.outbox.close()
+        worker.http.close()
+    rows = await session.scalars(
+        select(CameraHeartbeat).where(CameraHeartbeat.camera_id == setup.cam.camera.id)
+    )
+    # Only the live heartbeat is history (admin health reads its newest rows); the late one is coverage.
+    assert [row.observed_at for row in rows] == [live_at]
+    slots = await session.execute(
+        select(CameraCoverageSlot.slot_start, CameraCoverageSlot.heartbeats).where(
+            CameraCoverageSlot.camera_id == setup.cam.camera.id
+        )
+    )
+    # Each counted in the slot it was made in (the same slot twice when ten minutes did not cross one).
+    assert {start: n for start, n in slots} == Counter([slot_start(made_at), slot_start(live_at)])
 
 
 async def test_the_worker_snapshot_is_accepted_and_its_answer_parses(setup: Setup) -> None:

@@ -194,6 +194,11 @@ class HeartbeatIn(BaseModel):
     # Capture time of the newest processed frame; for a replayed recording it lies in the past. Data
     # coverage is counted at this time when it is within the accepted event window, else at receipt.
     observed_at: SentTime | None = None
+    # True when the worker could not deliver this heartbeat when it was made and sends it later from its
+    # durable buffer (worker/heartbeats.py). A late heartbeat counts for data coverage at `observed_at` only
+    # (never at receipt, which is not when it was made) and does not renew the camera's health: its
+    # figures are history, the live heartbeat sent before it is the camera's state.
+    late: Annotated[bool, Strict()] = False
 
 
 # --- GET /worker/config ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from worker import __version__
 from worker.client import BackendClient, BackendError, make_http_client
 from worker.detector import PersonTracker, YoloPersonTracker
 from worker.event_ids import source_fingerprint
+from worker.heartbeats import HeartbeatSender
 from worker.outbox import Outbox
 from worker.pipeline import CountingSession
 from worker.protocol import Event, HeartbeatIn, WorkerConfig
@@ -57,8 +58,9 @@ class Worker:
             settings.api_url, settings.key.get_secret_value(), settings.http_timeout_s, transport
         )
         self.backend = BackendClient(self.http)
-        self.outbox = Outbox(settings.outbox_path, settings.outbox_max_events)
+        self.outbox = Outbox(settings.outbox_path, settings.outbox_max_events, settings.heartbeat_buffer_max)
         self.uploader = Uploader(self.backend, self.outbox, settings.uploader_config())
+        self.heartbeats = HeartbeatSender(self.backend, self.outbox)
         self.source = source or FrameSource(settings.source or "", settings.source_config())
         self._tracker = tracker
         self.on_frame = on_frame  # e.g. a progress bar
@@ -117,6 +119,7 @@ class Worker:
             version=__version__,
             source=str(self.source.source),
             outbox=self.outbox.depth,
+            heartbeats_buffered=self.outbox.heartbeat_depth,
             line=self.session.line.model_dump() if self.session.line else None,
         )
         exit_code = 0
@@ -249,10 +252,13 @@ class Worker:
         )
 
     def _send_heartbeat(self) -> None:
+        # Not taken by the backend: kept in the outbox and sent late, so an outage costs no coverage.
         try:
-            self.backend.send_heartbeat(self.heartbeat())
-        except (httpx.TransportError, BackendError, ValidationError) as exc:  # built to the backend's rules
-            log.warning("heartbeat_failed", error=str(exc))
+            heartbeat = self.heartbeat()
+        except ValidationError as exc:  # built to the backend's rules
+            log.warning("heartbeat_invalid", error=str(exc))
+            return
+        self.heartbeats.send(heartbeat)
 
     def _poll_config(self) -> None:
         try:

@@ -112,6 +112,9 @@ class WorkerSettings(BaseSettings):
 
     # Control loop
     heartbeat_interval_s: float = Field(default=30.0, gt=0)
+    # Heartbeats the backend did not take, kept for late delivery (worker/heartbeats.py); oldest dropped past
+    # it. 20,160 is 7 days at 30 s, the window the backend accepts late data from.
+    heartbeat_buffer_max: int = Field(default=20_160, ge=1)
     config_poll_interval_s: float = Field(default=30.0, gt=0)
     snapshot_interval_s: float = Field(default=4 * 3600.0, ge=0, description="0 disables periodic snapshots")
 

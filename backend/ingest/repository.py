@@ -204,15 +204,23 @@ async def touch_camera_events(
 
 
 async def add_heartbeat(
-    session: AsyncSession, camera: CameraPrincipal, heartbeat: CameraHeartbeat, now: datetime
+    session: AsyncSession,
+    camera: CameraPrincipal,
+    heartbeat: CameraHeartbeat | None,
+    now: datetime,
 ) -> None:
-    """Store one heartbeat row and mark the camera as heard from at `now` (UTC)."""
-    session.add(heartbeat)
-    await session.flush()
+    """Mark the camera as seen at `now` (UTC); with a live `heartbeat`, store its row and set
+    `last_heartbeat_at` (never backwards). None stands for a late heartbeat from the worker's buffer: it is
+    not kept in the history, whose newest rows admin health reads as the camera's state now."""
+    values: dict[str, Any] = {"last_seen_at": now}
+    if heartbeat is not None:
+        session.add(heartbeat)
+        await session.flush()
+        values["last_heartbeat_at"] = _later(Camera.last_heartbeat_at, now)
     await session.execute(
         update(Camera)
         .where(Camera.org_id == camera.org_id, Camera.id == camera.camera_id)
-        .values(last_heartbeat_at=now, last_seen_at=now)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
 

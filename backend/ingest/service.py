@@ -249,15 +249,20 @@ async def ingest_events(
 # --- heartbeats --------------------------------------------------------------------------------------
 
 
-def coverage_time(observed_at: datetime | None, now: datetime, settings: Settings) -> datetime:
+def coverage_time(
+    observed_at: datetime | None, now: datetime, settings: Settings, *, late: bool = False
+) -> datetime | None:
     """When a heartbeat counts for data coverage: the worker's `observed_at` (frame capture time, UTC) when
     it lies in the window events are accepted from (`ingest_max_age_days` back, `ingest_max_future_s`
-    ahead), else the receive time `now`, so a skewed worker clock cannot place coverage arbitrarily."""
-    if observed_at is None:
-        return now
+    ahead), else the receive time `now`, so a skewed worker clock cannot place coverage arbitrarily.
+
+    A `late` heartbeat (sent from the worker's buffer after an outage) was not made at `now`, so it counts
+    at `observed_at` or not at all (None): outside the window, or without `observed_at`."""
     earliest = now - timedelta(days=settings.ingest_max_age_days)
     latest = now + timedelta(seconds=settings.ingest_max_future_s)
-    return observed_at if earliest <= observed_at <= latest else now
+    if observed_at is not None and earliest <= observed_at <= latest:
+        return observed_at
+    return None if late else now
 
 
 async def record_heartbeat(
@@ -266,7 +271,11 @@ async def record_heartbeat(
     """Store a heartbeat, mark the camera as heard from at `now` (UTC) and prune its old heartbeats.
 
     `zone_counts` keeps only zones of this camera (another camera's zone id is dropped, not stored). The
-    heartbeat is also added to the camera's coverage slot at `coverage_time(...)`.
+    heartbeat is also added to the camera's coverage slot at `coverage_time(...)`. A `late` heartbeat (one
+    the worker buffered through an outage) is counted in coverage only: it is not kept in the history and
+    leaves `Camera.last_heartbeat_at` alone, since it says nothing about the camera's health now (only
+    `last_seen_at` moves: the worker did talk to us). Admin health reads the newest history rows as the
+    camera's state, so a backlog delivered after an outage must not land there.
     History older than `settings.heartbeat_retention_days` is deleted for this camera on each heartbeat.
     """
     await repository.start_writing(session, camera, now)
@@ -291,13 +300,11 @@ async def record_heartbeat(
         zone_counts=zone_counts,
         observed_at=body.observed_at,
     )
-    await repository.add_heartbeat(session, camera, heartbeat, now)
-    await record_coverage(
-        session,
-        camera.org_id,
-        camera.camera_id,
-        [(coverage_time(body.observed_at, now, settings), heartbeat.stream_status is StreamStatus.OK)],
-    )
+    await repository.add_heartbeat(session, camera, None if body.late else heartbeat, now)
+    at = coverage_time(body.observed_at, now, settings, late=body.late)
+    if at is not None:
+        ok = heartbeat.stream_status is StreamStatus.OK
+        await record_coverage(session, camera.org_id, camera.camera_id, [(at, ok)])
     await repository.prune_heartbeats(
         session, camera, now - timedelta(days=settings.heartbeat_retention_days)
     )

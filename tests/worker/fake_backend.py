@@ -32,7 +32,8 @@ from worker.protocol import (
 class FakeBackend:
     """Start with :meth:`start` (returns the base URL), stop with :meth:`stop`. ``answer_delay_s`` makes
     ``POST /worker/events`` store the events and then wait before answering, widening the window in which a
-    worker can die after the backend stored a batch but before it heard back."""
+    worker can die after the backend stored a batch but before it heard back. While ``heartbeat_status`` is
+    set, ``POST /worker/heartbeat`` answers it without storing the heartbeat (an outage of that route)."""
 
     def __init__(self, key: str = "test-key", answer_delay_s: float = 0.0) -> None:
         self.key = key
@@ -43,6 +44,8 @@ class FakeBackend:
         self.duplicates = 0
         self.in_flight = 0
         self.heartbeats: list[dict[str, Any]] = []
+        self.heartbeat_status: int | None = None
+        self.heartbeats_refused = 0
         self.snapshots: list[tuple[bytes, str]] = []
         self.config = WorkerConfig(
             camera_id=uuid.uuid4(),
@@ -143,6 +146,10 @@ class FakeBackend:
             def _heartbeat(self, body: bytes) -> None:
                 HeartbeatIn.model_validate_json(body)
                 with backend.lock:
+                    status = backend.heartbeat_status
+                    if status is not None:
+                        backend.heartbeats_refused += 1
+                        return self._reply(status, {"detail": "unavailable"})
                     backend.heartbeats.append(json.loads(body))
                 self._reply(204)
 

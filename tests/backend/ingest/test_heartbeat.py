@@ -295,3 +295,74 @@ async def test_observed_at_without_a_utc_equivalent_is_422(
     assert response.status_code == 422, response.text
     assert [f["field"] for f in response.json()["error"]["fields"]] == ["body.observed_at"]
     assert await heartbeats_of(session, cam) == []
+
+
+async def test_late_heartbeats_fill_their_slot_and_leave_the_camera_health_alone(
+    client: httpx.AsyncClient, session: AsyncSession, cam: CameraWithKey
+) -> None:
+    # A 15-minute outage two hours ago: the worker sends that slot's 30 heartbeats late, after a live one.
+    from backend.cameras.coverage import slot_start
+    from backend.models.base import utcnow
+
+    now = utcnow()
+    live = await client.post("/worker/heartbeat", json=heartbeat(), headers=cam.headers)
+    assert live.status_code == 204
+    await session.refresh(cam.camera)
+    healthy_at = cam.camera.last_heartbeat_at
+    assert healthy_at is not None
+    slot = slot_start(now - timedelta(hours=2))
+    for i in range(30):
+        body = heartbeat(
+            observed_at=(slot + timedelta(seconds=30 * i)).isoformat(),
+            stream_status="ok" if i else "reconnecting",
+            late=True,
+        )
+        assert (await client.post("/worker/heartbeat", json=body, headers=cam.headers)).status_code == 204
+    slots = await _slots(session, cam)
+    assert slots[slot] == (30, 29)
+    assert sum(total for start, (total, _) in slots.items() if start != slot) == 1  # only the live one
+    await session.refresh(cam.camera)
+    assert cam.camera.last_heartbeat_at == healthy_at  # not renewed by history
+    assert cam.camera.last_seen_at is not None
+    assert cam.camera.last_seen_at > healthy_at
+    # The history keeps live heartbeats only: admin health reads its newest rows as the camera's state.
+    rows = await heartbeats_of(session, cam)
+    assert len(rows) == 1
+    assert rows[0].observed_at is None or rows[0].observed_at > slot + timedelta(hours=1)
+
+
+async def test_a_late_heartbeat_ten_minutes_old_counts_in_its_observed_slot(
+    client: httpx.AsyncClient, session: AsyncSession, cam: CameraWithKey
+) -> None:
+    from backend.cameras.coverage import slot_start
+    from backend.models.base import utcnow
+
+    observed_at = utcnow() - timedelta(minutes=10)
+    body = heartbeat(observed_at=observed_at.isoformat(), late=True)
+    assert (await client.post("/worker/heartbeat", json=body, headers=cam.headers)).status_code == 204
+    assert await _slots(session, cam) == {slot_start(observed_at): (1, 1)}
+    await session.refresh(cam.camera)
+    assert cam.camera.last_heartbeat_at is None  # a late heartbeat alone does not put a camera online
+
+
+@pytest.mark.parametrize(
+    "observed_at",
+    [None, timedelta(days=30), -timedelta(hours=1)],
+    ids=["no-observed-at", "older-than-the-window", "in-the-future"],
+)
+async def test_a_late_heartbeat_is_never_counted_at_receipt(
+    client: httpx.AsyncClient, session: AsyncSession, cam: CameraWithKey, observed_at: timedelta | None
+) -> None:
+    from backend.models.base import utcnow
+
+    when = None if observed_at is None else (utcnow() - observed_at).isoformat()
+    body = heartbeat(observed_at=when, late=True)
+    assert (await client.post("/worker/heartbeat", json=body, headers=cam.headers)).status_code == 204
+    assert await _slots(session, cam) == {}  # receipt is not when it was made
+    assert await heartbeats_of(session, cam) == []  # late heartbeats are not history (admin health)
+
+
+async def test_late_must_be_a_json_boolean(client: httpx.AsyncClient, cam: CameraWithKey) -> None:
+    response = await client.post("/worker/heartbeat", json=heartbeat(late="yes"), headers=cam.headers)
+    assert response.status_code == 422
+    assert [f["field"] for f in response.json()["error"]["fields"]] == ["body.late"]
