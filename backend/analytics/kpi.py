@@ -43,6 +43,19 @@ class SlotSeries:
         """Position of `slot` in the lists."""
         return slot - self.first_slot
 
+    def set_up(self, lo: int, hi: int) -> bool:
+        """Whether a counting camera was set up in some slot of positions `[lo, hi)`."""
+        return any(self.present[lo:hi] if self.present else self.covered[lo:hi])
+
+    def covered_crossings(self, lo: int, hi: int) -> tuple[int, int] | None:
+        """IN and OUT crossings of the covered slots of positions `[lo, hi)` (docs/analytics.md: crossings
+        count where they were covered); None when none of them is covered."""
+        covered = self.covered[lo:hi]
+        if not any(covered):
+            return None
+        ins = sum(n for n, c in zip(self.ins[lo:hi], covered, strict=True) if c)
+        return ins, sum(n for n, c in zip(self.outs[lo:hi], covered, strict=True) if c)
+
 
 def reset_slots(
     tz: ZoneInfo, intervals: Sequence[tuple[int, int]], first_day: date, last_day: date
@@ -192,7 +205,7 @@ class OccupancyFigures:
     footfall/exits: crossings in covered time. avg_occupancy: people over the measured open time.
     peak_occupancy: people, first reached at `peak_at_us` (UTC epoch µs). avg_dwell_s: seconds (Little's
     law). coverage: share 0..1 of open seconds measured; None without open seconds or before any counting
-    camera was set up. entries_measured: the INs inside the measured open time (Little's law's entries).
+    camera was set up.
     """
 
     footfall: int | None
@@ -202,7 +215,6 @@ class OccupancyFigures:
     peak_at_us: int | None
     avg_dwell_s: float | None
     coverage: float | None
-    entries_measured: int | None
 
 
 def measure(
@@ -221,16 +233,13 @@ def measure(
     INs (`in_times`, sorted µs) inside M. It needs no identity across cameras. Every count figure is None
     when no slot of the range is covered.
     """
-    open_total = sum(series.open_s[lo:hi])
-    present = any(series.present[lo:hi]) if series.present else any(series.covered[lo:hi])
+    coverage = coverage_share(series, lo, hi)
+    crossings = series.covered_crossings(lo, hi)
+    if crossings is None:
+        return OccupancyFigures(None, None, None, None, None, None, coverage)
     covered_runs = slot_runs(series.covered, series.first_slot, lo, hi)
     measured = intersect(covered_runs, intervals)
     measured_s = sum(b - a for a, b in measured)
-    coverage = measured_s / open_total if open_total and present else None
-    if not covered_runs:
-        return OccupancyFigures(None, None, None, None, None, None, coverage, None)
-    footfall = sum(n for n, c in zip(series.ins[lo:hi], series.covered[lo:hi], strict=True) if c)
-    exits = sum(n for n, c in zip(series.outs[lo:hi], series.covered[lo:hi], strict=True) if c)
     area_us = sum(curve.integral(a * US, b * US) for a, b in measured)
     entries = count_within(in_times, measured)
     peak, peak_at = -1, 0
@@ -239,14 +248,13 @@ def measure(
         if level > peak:
             peak, peak_at = level, at
     return OccupancyFigures(
-        footfall=footfall,
-        exits=exits,
+        footfall=crossings[0],
+        exits=crossings[1],
         avg_occupancy=area_us / US / measured_s if measured_s else None,
         peak_occupancy=peak,
         peak_at_us=peak_at,
         avg_dwell_s=area_us / US / entries if entries else None,
         coverage=coverage,
-        entries_measured=entries,
     )
 
 
@@ -254,8 +262,7 @@ def coverage_share(series: SlotSeries, lo: int, hi: int) -> float | None:
     """Share 0..1 of the open seconds of positions `[lo, hi)` in covered slots; None without open seconds
     or when no counting camera was set up in the range."""
     open_total = sum(series.open_s[lo:hi])
-    present = any(series.present[lo:hi]) if series.present else any(series.covered[lo:hi])
-    if not open_total or not present:
+    if not open_total or not series.set_up(lo, hi):
         return None
     return sum(o for o, c in zip(series.open_s[lo:hi], series.covered[lo:hi], strict=True) if c) / open_total
 
@@ -266,7 +273,7 @@ def busiest_bucket(buckets: Iterable[Bucket], series: SlotSeries) -> tuple[Bucke
     best: tuple[Bucket, int] | None = None
     for bucket in buckets:
         lo, hi = max(series.index(bucket.first_slot), 0), max(series.index(bucket.end_slot), 0)
-        entries = sum(n for n, c in zip(series.ins[lo:hi], series.covered[lo:hi], strict=True) if c)
+        entries = (series.covered_crossings(lo, hi) or (0, 0))[0]
         if entries > 0 and (best is None or entries > best[1]):
             best = (bucket, entries)
     return best
@@ -294,8 +301,7 @@ def bucket_coverage(series: SlotSeries, lo: int, hi: int) -> float | None:
     share = coverage_share(series, lo, hi)
     if share is not None or any(series.open_s[lo:hi]):
         return share
-    present = series.present[lo:hi] if series.present else series.covered[lo:hi]
-    return sum(series.covered[lo:hi]) / (hi - lo) if any(present) else None
+    return sum(series.covered[lo:hi]) / (hi - lo) if series.set_up(lo, hi) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,10 +84,9 @@ async def footfall(session: AsyncSession, ctx: StoreContext, bucket: BucketKind)
     flags, done, shares = [], [], []
     for k in range(len(bounds) - 1):
         lo, hi = series.index(bounds[k]), series.index(min(bounds[k + 1], end_slot))
-        covered = series.covered[lo:hi] if hi > lo else []
-        seen = any(covered)
-        ins.append(sum(n for n, c in zip(series.ins[lo:hi], covered, strict=True) if c) if seen else None)
-        outs.append(sum(n for n, c in zip(series.outs[lo:hi], covered, strict=True) if c) if seen else None)
+        counted = series.covered_crossings(lo, hi)
+        ins.append(counted[0] if counted else None)
+        outs.append(counted[1] if counted else None)
         flags.append(hi > lo and bucket_covered(series, lo, hi))
         done.append(bounds[k + 1] <= end_slot)
         shares.append(bucket_coverage(series, lo, hi))

@@ -71,8 +71,8 @@ async def funnel(session: AsyncSession, ctx: StoreContext) -> FunnelOut:
     period = ctx.period
     zoned = await _zone_visits(session, ctx)
     end, series = zoned.end, zoned.fetched.series
-    covered = [i for i in range(len(series.covered)) if series.covered[i]]
-    entries = sum(series.ins[i] for i in covered) if covered else None
+    counted = series.covered_crossings(0, len(series.covered))
+    entries = counted[0] if counted else None
 
     def stage_visits(kinds: set[ZoneKind]) -> int | None:
         measured = [zoned.visits[z.id] for z in zoned.zones if z.kind in kinds and z.id in zoned.visits]
@@ -86,7 +86,11 @@ async def funnel(session: AsyncSession, ctx: StoreContext) -> FunnelOut:
             session, ctx.store, [(from_epoch(period.start), from_epoch(end))]
         )
         tx = sum(tx_slots.values())
-        covered_tx = sum(tx_slots.get(series.first_slot + i, 0) for i in covered)
+        covered_tx = sum(
+            n
+            for slot, n in tx_slots.items()
+            if 0 <= series.index(slot) < len(series.covered) and series.covered[series.index(slot)]
+        )
     counts: list[tuple[str, int | None]] = [
         ("entries", entries),
         ("zone_visitors", stage_visits({ZoneKind.PRODUCT, ZoneKind.OTHER})),

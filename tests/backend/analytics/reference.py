@@ -37,6 +37,17 @@ SLOT_US = 15 * 60 * US  # one 15-minute UTC slot
 HOUR_US = 3600 * US
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DASHBOARD_FIGURES = (
+    "footfall",
+    "exits",
+    "avg_occupancy",
+    "peak_occupancy",
+    "avg_dwell_s",
+    "transactions",
+    "conversion_rate",
+    "coverage",
+)
+"""The dashboard's `{"value", "previous", "delta", "change_pct"}` figures."""
 MAX_OVERNIGHT_CARRY_US = 12 * HOUR_US  # "an opening interval that closes at most 12 hours later"
 LINE_TYPES = ("IN", "OUT")
 FUNNEL_ZONE_KINDS = ("product", "other")
@@ -461,16 +472,7 @@ class Reference:
             "busiest_hour": cur["busiest_hour"],
             "busiest_hour_entries": cur["busiest_hour_entries"],
         }
-        for name in (
-            "footfall",
-            "exits",
-            "avg_occupancy",
-            "peak_occupancy",
-            "avg_dwell_s",
-            "transactions",
-            "conversion_rate",
-            "coverage",
-        ):
+        for name in DASHBOARD_FIGURES:
             out[name] = {"value": cur[name], "previous": old[name]}
         return out
 

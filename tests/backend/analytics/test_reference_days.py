@@ -643,16 +643,7 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
-FIGURES = (
-    "footfall",
-    "exits",
-    "avg_occupancy",
-    "peak_occupancy",
-    "avg_dwell_s",
-    "transactions",
-    "conversion_rate",
-    "coverage",
-)
+FIGURES = ref.DASHBOARD_FIGURES
 
 
 def diff_dashboard(model: ref.Reference, day: date, kind: str, now: datetime, body: dict[str, Any]) -> Diff:
