@@ -87,6 +87,27 @@ class Settings(BaseSettings):
     login_window_s: int = Field(default=900, gt=0)
     login_max_failures_per_account: int = Field(default=5, gt=0)
     login_max_failures_per_address: int = Field(default=30, gt=0)
+    # Owner browser sessions: the refresh token in the `storeintel_session` cookie (docs/security.md).
+    session_idle_ttl_s: int = Field(
+        default=12 * 3600, gt=0, description="A session not refreshed for this long ends (a working day)."
+    )
+    session_absolute_ttl_s: int = Field(
+        default=7 * 86400, gt=0, description="A session ends this long after sign-in, however active."
+    )
+    session_cookie_secure: bool = Field(
+        default=True,
+        description="Mark the session cookie Secure. Browsers accept Secure cookies from "
+        "http://127.0.0.1 and http://localhost, so only a plain-HTTP deployment on another host needs False.",
+    )
+    # Password reset by email.
+    password_reset_ttl_minutes: int = Field(default=60, gt=0)
+    password_reset_window_s: int = Field(default=3600, gt=0)
+    password_reset_max_per_account: int = Field(
+        default=3, gt=0, description="Reset emails requested for one address within the window (429 beyond)."
+    )
+    password_reset_max_per_address: int = Field(
+        default=20, gt=0, description="Reset requests from one client address within the window (429 beyond)."
+    )
     # Invites.
     invite_ttl_hours: int = Field(default=72, gt=0)
     public_base_url: str = Field(default="http://127.0.0.1:8000", description="Base of links sent by email.")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.common import PageParams, fetch_page, fetch_row_page, order_by
-from backend.models import Invite, Membership, User
+from backend.models import Invite, Membership, Organization, User
 
 
 async def get_member(
@@ -42,6 +42,17 @@ async def delete_member(session: AsyncSession, membership: Membership) -> None:
     """Remove a membership row (the user account stays)."""
     await session.delete(membership)
     await session.flush()
+
+
+async def has_active_membership(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    """True when the user is still a member of at least one active organization."""
+    found = await session.scalar(
+        select(Membership.org_id)
+        .join(Organization, Organization.id == Membership.org_id)
+        .where(Membership.user_id == user_id, Organization.is_active.is_(True))
+        .limit(1)
+    )
+    return found is not None
 
 
 async def get_invite(session: AsyncSession, org_id: uuid.UUID, invite_id: uuid.UUID) -> Invite | None:

@@ -14,6 +14,7 @@ from admin.organizations import service as organizations
 from backend.auth import service as auth
 from backend.auth.mail import deliver_invite
 from backend.auth.principals import UserPrincipal
+from backend.auth.sessions import end_all_sessions
 from backend.config import Settings
 from backend.errors import Conflict, NotFound
 from backend.models import Invite, Membership, User
@@ -171,12 +172,18 @@ async def change_role(
 async def remove(session: AsyncSession, actor: UserPrincipal, org_id: uuid.UUID, user_id: uuid.UUID) -> None:
     """Remove a member from the organization; their account stays (other memberships are untouched).
 
+    Roles are read on every request, so the organization is gone from the user's next request. A user left
+    with no membership of an active organization (and not a superadmin) is also signed out everywhere
+    (`end_all_sessions`), so no browser of theirs keeps a session it has no use for.
+
     Raises:
         NotFound: the user is not a member of the organization.
     """
     membership, user = await _member(session, org_id, user_id)
     before = member_out(membership, user)
     await repository.delete_member(session, membership)
+    if not user.is_superadmin and not await repository.has_active_membership(session, user_id):
+        await end_all_sessions(session, user_id)
     await audit.record(
         session,
         actor,

@@ -27,13 +27,28 @@ _bearer = HTTPBearer(
 _worker_key = APIKeyHeader(name="X-Worker-Key", auto_error=False, description="The camera's worker key.")
 
 
-async def _user_for_token(session: AsyncSession, token: VerifiedToken) -> User | None:
-    if token.issuer == "builtin":
-        try:
-            user_id = uuid.UUID(token.subject)
-        except ValueError:
+async def _builtin_user(session: AsyncSession, token: VerifiedToken) -> User | None:
+    """The user of a built-in token, or None when unknown or the token predates their cutoff.
+
+    `User.tokens_valid_after` is set by a password change or the loss of the last membership.
+    """
+    try:
+        user_id = uuid.UUID(token.subject)
+    except ValueError:
+        return None
+    user = await session.get(User, user_id)
+    if user is None:
+        return None
+    valid_after = user.tokens_valid_after
+    if valid_after is not None:
+        issued_at = token.claims.get("iat")
+        # Both in whole seconds (see backend.auth.sessions.end_all_sessions).
+        if not isinstance(issued_at, int | float) or issued_at < valid_after.timestamp():
             return None
-        return await session.get(User, user_id)
+    return user
+
+
+async def _external_user(session: AsyncSession, token: VerifiedToken) -> User | None:
     user = await session.scalar(select(User).where(User.external_subject == token.subject))
     email = token.claims.get("email")
     if user is None and isinstance(email, str) and token.claims.get("email_verified", True) is not False:
@@ -57,23 +72,40 @@ async def load_principal(session: AsyncSession, user: User) -> UserPrincipal:
     return UserPrincipal(user.id, user.email, user.is_superadmin, roles)
 
 
-async def get_current_user(
+async def get_current_account(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> UserPrincipal:
-    """The signed-in user.
+) -> User:
+    """The signed-in user's own account row, for routes about the account itself (`POST /auth/password`)
+    rather than any organization; `get_current_user` builds the owner principal on it.
 
     Raises:
-        NotAuthenticated: no bearer token, a token that does not verify, or an unknown/disabled user.
+        NotAuthenticated: no bearer token, a token that does not verify, an unknown/disabled user, or a
+            built-in token issued before the user's cutoff (password changed, signed out everywhere).
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("Missing bearer token.", headers={"WWW-Authenticate": "Bearer"})
     verifier: TokenVerifier = request.app.state.token_verifier
     token = await verifier.verify(session, credentials.credentials)
-    user = await _user_for_token(session, token)
+    if token.issuer == "builtin":
+        user = await _builtin_user(session, token)
+    else:
+        user = await _external_user(session, token)
     if user is None or not user.is_active:
         raise NotAuthenticated("Invalid token.", headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+CurrentAccount = Annotated[User, Depends(get_current_account)]
+
+
+async def get_current_user(session: SessionDep, user: CurrentAccount) -> UserPrincipal:
+    """The signed-in user as an owner principal, with their roles in active organizations.
+
+    Raises:
+        NotAuthenticated: see `get_current_account`.
+    """
     return await load_principal(session, user)
 
 

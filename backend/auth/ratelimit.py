@@ -1,4 +1,4 @@
-"""Sliding-window counters for failed logins, per account and per client address (in process memory).
+"""Sliding-window counters for failed logins and reset emails, per account and per client address (in memory).
 
 Each API instance counts on its own; behind N instances the effective limit is at most N times the setting,
 which still stops online guessing. See docs/security.md.
@@ -48,6 +48,16 @@ class FailureLimiter:
         """Count one failure for `key`."""
         self._recent(key)
         self._failures.setdefault(key, deque()).append(self.clock())
+
+    def attempt(self, key: str) -> None:
+        """`check`, then count this attempt: for routes where every request counts, failed or not
+        (password reset emails).
+
+        Raises:
+            TooManyRequests: `key` is locked out; the refused attempt is not counted.
+        """
+        self.check(key)
+        self.record_failure(key)
 
     def reset(self, key: str) -> None:
         """Forget `key`'s failures (after a successful login)."""

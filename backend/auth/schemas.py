@@ -34,6 +34,32 @@ class InviteAcceptRequest(BaseModel):
     full_name: Text | None = Field(default=None, max_length=200)
 
 
+class PasswordChangeRequest(BaseModel):
+    """Change the signed-in user's password: the current one (checked) and the new one."""
+
+    current_password: Text = Field(min_length=1, max_length=1024)
+    new_password: Text = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+
+
+class PasswordResetRequest(BaseModel):
+    """Ask for a password reset link by email."""
+
+    email: EmailStr
+
+
+class PasswordResetConfirm(BaseModel):
+    """Complete a reset: the token from the emailed link and the new password."""
+
+    token: Text = Field(min_length=16, max_length=200)
+    password: Text = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+
+
+class Accepted(BaseModel):
+    """The request was taken; `detail` says what happens next (the same whatever the outcome)."""
+
+    detail: str
+
+
 class MembershipOut(BaseModel):
     """The user's role in one organization."""
 

@@ -1,4 +1,7 @@
-"""Accounts: password login, superadmins, and invites. Services raise domain errors and never commit."""
+"""Accounts: password login, password change and reset, superadmins, and invites.
+
+Services raise domain errors and never commit.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.crypto import generate_token, keyed_hash
 from backend.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+from backend.auth.sessions import end_all_sessions
 from backend.config import Settings
 from backend.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
-from backend.models import Invite, Membership, Organization, Role, User
+from backend.models import Invite, Membership, Organization, PasswordReset, Role, User
 from backend.models.base import utcnow
 from backend.validation import email_address
 
@@ -39,6 +43,88 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
+    return user
+
+
+async def change_password(
+    session: AsyncSession, user: User, current_password: str, new_password: str
+) -> None:
+    """Set a new password after checking the current one, and sign the user out everywhere
+    (`end_all_sessions`: every refresh token revoked, every access token issued so far refused).
+
+    Raises:
+        ValidationFailed: on `body.current_password` when it is wrong (or the account has no password).
+    """
+    if not verify_password(user.password_hash, current_password):
+        raise ValidationFailed.for_field("body.current_password", "is not your current password")
+    user.password_hash = hash_password(new_password)
+    await end_all_sessions(session, user.id)
+
+
+def _reset_link(settings: Settings, token: str) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/app/reset#token={token}"
+
+
+async def request_password_reset(session: AsyncSession, settings: Settings, email: str) -> str | None:
+    """Issue a one-time reset link for the active user with this email who has a built-in password.
+
+    Returns the link to email, or None when nobody gets one: an unknown email, a disabled user, or one
+    without a password (invited but never accepted, or signing in through the external IdP only). The
+    caller answers the same in every case. Earlier unused links of the user are revoked.
+    """
+    user = await session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.is_active or user.password_hash is None:
+        return None
+    now = utcnow()
+    pending = await session.scalars(
+        select(PasswordReset).where(
+            PasswordReset.user_id == user.id,
+            PasswordReset.used_at.is_(None),
+            PasswordReset.revoked_at.is_(None),
+        )
+    )
+    for earlier in pending:
+        earlier.revoked_at = now
+    token = generate_token()
+    session.add(
+        PasswordReset(
+            user_id=user.id,
+            token_hash=keyed_hash(settings.server_secret, token),
+            created_at=now,
+            expires_at=now + timedelta(minutes=settings.password_reset_ttl_minutes),
+        )
+    )
+    await session.flush()
+    return _reset_link(settings, token)
+
+
+async def confirm_password_reset(
+    session: AsyncSession, settings: Settings, token: str, password: str
+) -> User:
+    """Redeem a reset token: set the new password and sign the user out everywhere (`end_all_sessions`).
+
+    Raises:
+        NotFound: the token is unknown, used, revoked or expired, or the user is disabled (one message).
+    """
+    token_hash = keyed_hash(settings.server_secret, token)
+    reset = await session.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == token_hash).with_for_update()
+    )
+    now = utcnow()
+    user = await session.get(User, reset.user_id) if reset is not None else None
+    if (
+        reset is None
+        or user is None
+        or not user.is_active
+        or reset.used_at
+        or reset.revoked_at
+        or reset.expires_at <= now
+    ):
+        raise NotFound("This link is invalid or has expired.")
+    reset.used_at = now
+    user.password_hash = hash_password(password)
+    await end_all_sessions(session, user.id)
+    await session.flush()
     return user
 
 
@@ -120,7 +206,8 @@ async def create_invite(
     )
     session.add(invite)
     await session.flush()
-    link = f"{settings.public_base_url.rstrip('/')}/invite#token={token}"
+    # The token travels in the fragment, which browsers never send to a server (nor in Referer).
+    link = f"{settings.public_base_url.rstrip('/')}/app/invite#token={token}"
     return IssuedInvite(invite=invite, token=token, link=link)
 
 

@@ -3,7 +3,13 @@
 from backend.models.base import Base
 from backend.models.enums import EventType, InSide, Role, StreamStatus, ZoneKind
 from backend.models.events import CameraCoverageSlot, CameraHeartbeat, Event, PosTransaction, Snapshot
-from backend.models.identity import AdminAuditEntry, Invite, SigningKey
+from backend.models.identity import (
+    AdminAuditEntry,
+    Invite,
+    PasswordReset,
+    RefreshToken,
+    SigningKey,
+)
 from backend.models.stores import Camera, CountingLine, Store, Zone
 from backend.models.tenancy import Membership, Organization, User
 
@@ -20,7 +26,9 @@ __all__ = [
     "Invite",
     "Membership",
     "Organization",
+    "PasswordReset",
     "PosTransaction",
+    "RefreshToken",
     "Role",
     "SigningKey",
     "Snapshot",

@@ -1,4 +1,4 @@
-"""Invites, the built-in issuer's signing keys and the admin audit log."""
+"""Invites, owner sessions, password resets, the built-in issuer's signing keys and the admin audit log."""
 
 from __future__ import annotations
 
@@ -34,6 +34,47 @@ class Invite(TenantMixin, CreatedAtMixin, Base):
     accepted_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class RefreshToken(CreatedAtMixin, Base):
+    """One refresh token of a signed-in browser (the `storeintel_session` cookie), docs/security.md.
+
+    A sign-in starts a family; every refresh marks the presented token used and issues its successor in
+    the same family, so presenting a used token again means it was copied: the whole family is revoked.
+    Only the keyed hash of the token is stored. `expires_at` is this token's idle deadline (issue time plus
+    the idle TTL, never beyond `family_expires_at`, the sign-in time plus the absolute TTL).
+    """
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (
+        Index(None, "token_hash", unique=True),
+        Index(None, "family_id"),
+        Index(None, "user_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    family_id: Mapped[uuid.UUID]
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+    family_expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(comment="when it was exchanged for its successor")
+    revoked_at: Mapped[datetime | None]
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class PasswordReset(CreatedAtMixin, Base):
+    """A one-time password reset link sent by email; only the keyed hash of its token is stored."""
+
+    __tablename__ = "password_resets"
+    __table_args__ = (Index(None, "token_hash", unique=True), Index(None, "user_id"))
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 class SigningKey(CreatedAtMixin, Base):

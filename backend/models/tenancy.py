@@ -39,6 +39,10 @@ class User(CreatedAtMixin, Base):
     is_superadmin: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
+    # Built-in access tokens issued (`iat`) before this time (UTC, whole seconds) are refused: set when the
+    # password changes or the user loses their last membership, since access tokens are stateless for
+    # their 15 minutes otherwise (backend.auth.sessions.end_all_sessions).
+    tokens_valid_after: Mapped[datetime | None]
 
 
 class Membership(CreatedAtMixin, Base):
