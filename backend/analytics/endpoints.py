@@ -21,6 +21,8 @@ from backend.analytics.schemas import (
     FunnelOut,
     HeatmapOut,
     LiveOut,
+    OccupancyBucketKind,
+    OccupancyOut,
     PeriodKind,
 )
 from backend.auth.deps import CurrentUser
@@ -80,6 +82,27 @@ async def get_footfall(
     # Written from columns (the same JSON FastAPI writes for `response_model`): validating up to 8,784
     # hourly buckets through the response model cost more than computing them.
     return Response(serializers.footfall_json(result), media_type="application/json")
+
+
+@router.get("/stores/{store_id}/occupancy", responses=_NOT_FOUND)
+async def get_occupancy(
+    store_id: uuid.UUID,
+    principal: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    day: DateQuery = None,
+    bucket: Annotated[
+        OccupancyBucketKind, Query(description="15-minute or hourly store-local buckets")
+    ] = "15m",
+) -> OccupancyOut:
+    """Occupancy over one local day, per store-local bucket: `avg_occupancy` (people, time-weighted mean
+    over the bucket's covered open time, 2 decimals), `peak_occupancy` (people, the highest count in its
+    covered time), `coverage` (0..1 share of its open time covered). Null, not zero, where nothing was
+    measured (an outage; closed hours for the average). Times are store-local with their UTC offset;
+    a daylight-saving day has 92 or 100 quarter hours, 23 or 25 hours. `as_of` is the end of the
+    complete slots: the slot in progress is not in the curve.
+    """
+    return await service.occupancy(session, principal, settings, store_id, day, bucket)
 
 
 @router.get("/stores/{store_id}/funnel", responses=_NOT_FOUND)

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 PeriodKind = Literal["day", "week", "month"]
+OccupancyBucketKind = Literal["15m", "hour"]
 
 
 class PeriodOut(BaseModel):
@@ -106,7 +107,8 @@ class DashboardOut(BaseModel):
 
 class FootfallBucket(BaseModel):
     """One local bucket: crossings in its covered time (null when none of it was covered), the covered
-    share of its open time (0..1), whether it was fully covered and whether it has ended."""
+    share of its open time (0..1), whether it was fully covered, whether it has ended, and the seconds of
+    it in which the store is open by its opening hours (0 for a closed bucket)."""
 
     start: datetime
     end: datetime
@@ -115,6 +117,7 @@ class FootfallBucket(BaseModel):
     covered: bool
     complete: bool
     coverage: float | None
+    open_s: int
 
 
 class FootfallOut(BaseModel):
@@ -126,6 +129,43 @@ class FootfallOut(BaseModel):
     start: datetime
     end: datetime
     buckets: list[FootfallBucket]
+
+
+class OccupancyBucket(BaseModel):
+    """One store-local bucket of the occupancy curve, over its complete part (docs/analytics.md,
+    occupancy over the day).
+
+    avg_occupancy: people, ∫ o(t) dt over the bucket's measured open time M ÷ |M| (2 decimals); null
+    when M is empty (nothing covered, or closed). peak_occupancy: people, the highest o(t) over the
+    bucket's covered time C (null when none of it was covered). coverage: |M| ÷ the bucket's open seconds
+    (0..1, 4 decimals); null outside opening hours or before any counting camera was set up. covered:
+    every open slot covered (every slot when none is open); complete: the bucket has ended; open_s: the
+    seconds of the whole bucket in which the store is open by its opening hours (0: closed throughout).
+    """
+
+    start: datetime
+    end: datetime
+    avg_occupancy: float | None
+    peak_occupancy: int | None
+    coverage: float | None
+    covered: bool
+    complete: bool
+    open_s: int
+
+
+class OccupancyOut(BaseModel):
+    """GET /stores/{id}/occupancy: occupancy (people inside) per 15-minute or hourly bucket of one local
+    day. `as_of` is the end of the complete part (the start of the slot in progress, or the day's end):
+    nothing after it is in the curve."""
+
+    store_id: uuid.UUID
+    timezone: str
+    date: date
+    bucket: OccupancyBucketKind
+    start: datetime
+    end: datetime
+    as_of: datetime
+    buckets: list[OccupancyBucket]
 
 
 class FunnelStage(BaseModel):

@@ -44,7 +44,8 @@ def footfall_json(result: FootfallSeries) -> bytes:
     items = [
         f'{{"start":"{times[k]}","end":"{times[k + 1]}","in_count":{number(result.in_counts[k])},'
         f'"out_count":{number(result.out_counts[k])},"covered":{"true" if result.covered[k] else "false"},'
-        f'"complete":{"true" if result.complete[k] else "false"},"coverage":{share(result.coverage[k])}}}'
+        f'"complete":{"true" if result.complete[k] else "false"},"coverage":{share(result.coverage[k])},'
+        f'"open_s":{result.open_s[k]}}}'
         for k in range(len(result.covered))
     ]
     return (head + "[" + ",".join(items) + tail).encode()

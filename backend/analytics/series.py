@@ -20,7 +20,7 @@ from backend.analytics.coverage import (
     store_covered,
     store_present,
 )
-from backend.analytics.kpi import US, SlotSeries, reset_slots
+from backend.analytics.kpi import US, OccupancyCurve, SlotSeries, reset_slots
 from backend.analytics.timegrid import SLOT_S, from_epoch, local_date, local_midnight, to_epoch
 from backend.stores.hours import open_intervals
 
@@ -46,6 +46,14 @@ def day_ranges(tz: ZoneInfo, days: set[date]) -> list[tuple[int, int]]:
         else:
             ranges.append((lo, hi))
     return ranges
+
+
+def _carry_start(tz: ZoneInfo, first_day: date) -> int:
+    """UTC epoch second from which line crossings must be read for an exact occupancy curve from local
+    day `first_day` on: the local midnight of the day before, at or before the last restart preceding
+    `first_day` (a restart is a midnight or moves up to 12 hours past it, `kpi.reset_slots`). A fixed 24
+    hours back would miss the first hour of a 25-hour fall-back day."""
+    return local_midnight(tz, first_day - timedelta(days=1))
 
 
 def clip(ranges: Sequence[tuple[int, int]], end: int) -> list[tuple[datetime, datetime]]:
@@ -139,3 +147,28 @@ def slot_counts(crossings: Sequence[tuple[int, int]]) -> dict[int, tuple[int, in
         pair = counts.setdefault(t // (SLOT_S * US), [0, 0])
         pair[0 if step > 0 else 1] += 1
     return {slot: (came, left) for slot, (came, left) in counts.items()}
+
+
+@dataclass(slots=True)
+class Measured:
+    """What `kpi.measure` needs: the slot series, the exact occupancy curve and the sorted IN times (µs)."""
+
+    fetched: Fetched
+    curve: OccupancyCurve
+    in_times: list[int]
+
+
+async def fetch_measured(session: AsyncSession, ctx: StoreContext, first_day: date, end: int) -> Measured:
+    """The slot series and occupancy curve for figures of local days `first_day ..` up to `end` (epoch s,
+    slot-aligned, at least the start of `first_day`).
+
+    Crossings are read from the day before `first_day` (see `_carry_start`), so occupancy carried in over
+    an overnight interval is exact; heartbeats only from `first_day` on (nothing earlier is measured).
+    """
+    carry, start = _carry_start(ctx.tz, first_day), local_midnight(ctx.tz, first_day)
+    crossings = await repository.line_crossings(
+        session, ctx.store, ctx.counting_ids, from_epoch(carry), from_epoch(end)
+    )
+    fetched = await fetch(session, ctx, carry, end, heartbeat_ranges=[(start, end)], crossings=crossings)
+    curve = OccupancyCurve.build(crossings, [slot * SLOT_S * US for slot in sorted(fetched.resets)])
+    return Measured(fetched, curve, [t for t, step in crossings if step > 0])

@@ -1,5 +1,5 @@
-"""Owner analytics entry points: live state, dashboard, footfall series, funnel, heatmap and anomalies of
-one store.
+"""Owner analytics entry points: live state, dashboard, footfall series, occupancy over the day, funnel,
+heatmap and anomalies of one store.
 
 Each resolves the request once into a `context.StoreContext` (the readable store, its zone, hours, cameras
 and the requested local days; every read starts from `backend.tenancy.get_readable_store`) and hands it to
@@ -17,13 +17,22 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.analytics.context import containing, resolve
-from backend.analytics.schemas import AnomaliesOut, DashboardOut, FunnelOut, HeatmapOut, LiveOut
+from backend.analytics.schemas import (
+    AnomaliesOut,
+    DashboardOut,
+    FunnelOut,
+    HeatmapOut,
+    LiveOut,
+    OccupancyBucketKind,
+    OccupancyOut,
+)
 from backend.analytics.timegrid import BucketKind, PeriodKind
 from backend.analytics.views import anomalies as anomalies_view
 from backend.analytics.views import dashboard as dashboard_view
 from backend.analytics.views import footfall as footfall_view
 from backend.analytics.views import funnel as zones_view
 from backend.analytics.views import live as live_view
+from backend.analytics.views import occupancy as occupancy_view
 from backend.analytics.views.footfall import FootfallSeries
 from backend.auth.principals import UserPrincipal
 from backend.config import Settings
@@ -74,6 +83,21 @@ async def footfall(
     choose = footfall_view.days(first_day, last_day, bucket)
     ctx = await resolve(session, principal, settings, store_id, choose, now)
     return await footfall_view.footfall(session, ctx, bucket)
+
+
+async def occupancy(
+    session: AsyncSession,
+    principal: UserPrincipal,
+    settings: Settings,
+    store_id: uuid.UUID,
+    day: date | None,
+    bucket: OccupancyBucketKind,
+    now: datetime | None = None,
+) -> OccupancyOut:
+    """Average and peak occupancy (people) per 15-minute or hourly local bucket of the local day `day`
+    (default today; see `views.occupancy.occupancy`)."""
+    ctx = await resolve(session, principal, settings, store_id, containing("day", day), now)
+    return await occupancy_view.occupancy(session, ctx, bucket)
 
 
 async def funnel(

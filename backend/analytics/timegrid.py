@@ -194,3 +194,21 @@ def iter_days(first: date, last: date) -> Iterator[date]:
     while day <= last:
         yield day
         day += timedelta(days=1)
+
+
+def open_seconds(bounds: list[int], intervals: list[tuple[int, int]]) -> list[int]:
+    """Per bucket `[bounds[k], bounds[k + 1])` (slot numbers, as `bucket_bounds` gives them), its seconds
+    inside the sorted, merged open `intervals` (UTC epoch seconds, `stores.hours.open_intervals`): 0 for a
+    bucket in which the store is closed throughout."""
+    out: list[int] = []
+    j = 0
+    for k in range(len(bounds) - 1):
+        lo, hi = bounds[k] * SLOT_S, bounds[k + 1] * SLOT_S
+        while j < len(intervals) and intervals[j][1] <= lo:
+            j += 1
+        total, i = 0, j
+        while i < len(intervals) and intervals[i][0] < hi:
+            total += min(hi, intervals[i][1]) - max(lo, intervals[i][0])
+            i += 1
+        out.append(total)
+    return out

@@ -5,10 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.analytics import repository
-from backend.analytics.context import DAY_S, StoreContext
+from backend.analytics.context import StoreContext
 from backend.analytics.kpi import (
-    US,
-    OccupancyCurve,
     OccupancyFigures,
     busiest_bucket,
     change,
@@ -16,7 +14,7 @@ from backend.analytics.kpi import (
     ratio,
 )
 from backend.analytics.schemas import CountFigure, DashboardOut, Figure
-from backend.analytics.series import fetch
+from backend.analytics.series import fetch_measured
 from backend.analytics.timegrid import (
     SLOT_S,
     from_epoch,
@@ -63,17 +61,9 @@ async def dashboard(session: AsyncSession, ctx: StoreContext) -> DashboardOut:
     prev = previous_period(ctx.tz, period)
     cur_end, prev_end = min(period.end, ctx.now_floor), min(prev.end, ctx.now_floor)
     span_end = max(prev.start, cur_end)
-    # The day before the previous period: occupancy carried in over an overnight interval.
-    carry = prev.start - DAY_S
-    crossings = await repository.line_crossings(
-        session, ctx.store, ctx.counting_ids, from_epoch(carry), from_epoch(span_end)
-    )
-    fetched = await fetch(
-        session, ctx, carry, span_end, heartbeat_ranges=[(prev.start, span_end)], crossings=crossings
-    )
-    series = fetched.series
-    curve = OccupancyCurve.build(crossings, [slot * SLOT_S * US for slot in sorted(fetched.resets)])
-    in_times = [t for t, step in crossings if step > 0]
+    measured = await fetch_measured(session, ctx, prev.first_day, span_end)
+    fetched, series = measured.fetched, measured.fetched.series
+    curve, in_times = measured.curve, measured.in_times
 
     def window(lo_s: int, hi_s: int) -> tuple[int, int]:
         lo = series.index(lo_s // SLOT_S)

@@ -12,8 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.analytics.context import PeriodChoice, StoreContext
 from backend.analytics.kpi import bucket_coverage, bucket_covered
 from backend.analytics.series import fetch
-from backend.analytics.timegrid import SLOT_S, BucketKind, Period, bucket_bounds, days_period, from_epoch
+from backend.analytics.timegrid import (
+    SLOT_S,
+    BucketKind,
+    Period,
+    bucket_bounds,
+    days_period,
+    from_epoch,
+    open_seconds,
+)
 from backend.errors import ValidationFailed
+from backend.stores.hours import open_intervals
 
 MAX_RANGE_DAYS = {"15m": 31, "hour": 366, "day": 366}
 
@@ -21,12 +30,13 @@ MAX_RANGE_DAYS = {"15m": 31, "hour": 366, "day": 366}
 @dataclass(frozen=True, slots=True)
 class FootfallSeries:
     """A footfall answer as columns: bucket `k` runs from local time `times[k]` to `times[k + 1]` (so
-    `times` has one entry more than the others); counts are those of the bucket's covered slots, None when
-    none of it was covered; `coverage` the covered share (0..1) of its open time.
+        `times` has one entry more than the others); counts are those of the bucket's covered slots, None when
+        none of it was covered; `coverage` the covered share (0..1) of its open time; `open_s` the seconds of
+    the whole bucket in which the store is open by its opening hours (0: closed all of it).
 
-    Columns rather than a model per bucket: 90 days of hours are 2,160 buckets, and objects that live
-    through a request are what makes the garbage collector run its full collections (tens of milliseconds).
-    `serializers.footfall_json` writes it as `FootfallOut`.
+        Columns rather than a model per bucket: 90 days of hours are 2,160 buckets, and objects that live
+        through a request are what makes the garbage collector run its full collections (tens of ms).
+        `serializers.footfall_json` writes it as `FootfallOut`.
     """
 
     store_id: uuid.UUID
@@ -40,6 +50,7 @@ class FootfallSeries:
     covered: list[bool]
     complete: list[bool]
     coverage: list[float | None]
+    open_s: list[int]
 
 
 def days(first_day: date | None, last_day: date | None, bucket: BucketKind) -> PeriodChoice:
@@ -72,13 +83,15 @@ async def footfall(session: AsyncSession, ctx: StoreContext, bucket: BucketKind)
     covered slots (None when none is covered), so hours add up to their day and to the dashboard; its
     `coverage` is the covered share of its open seconds (of all its seconds when it has none; None before
     any counting camera was set up), `covered` whether it was fully covered (`kpi.bucket_covered`), and a
-    bucket not yet over is `complete: false` and counted up to the last complete slot.
+    bucket not yet over is `complete: false` and counted up to the last complete slot; `open_s` tells a
+    closed bucket (0) from one nobody counted.
     """
     period = ctx.period
     data_end = max(period.start, min(period.end, ctx.now_floor))
     series = (await fetch(session, ctx, period.start, data_end)).series
     end_slot = data_end // SLOT_S
     bounds, times = bucket_bounds(ctx.tz, period.start, period.end, bucket)
+    open_s = open_seconds(bounds, open_intervals(ctx.hours, ctx.tz, period.start, period.end))
     ins: list[int | None] = []
     outs: list[int | None] = []
     flags, done, shares = [], [], []
@@ -102,4 +115,5 @@ async def footfall(session: AsyncSession, ctx: StoreContext, bucket: BucketKind)
         flags,
         done,
         shares,
+        open_s,
     )

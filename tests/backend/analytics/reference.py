@@ -1,11 +1,11 @@
 """Reference model of the owner analytics figures, written straight from docs/analytics.md.
 
 A plain, slow, deliberately naive re-implementation of every owner figure of `/live`, `/dashboard`,
-`/footfall` (15m, hour, day), `/funnel` and `/heatmap`. It shares no code with `backend/analytics/` or
-`backend/stores/hours.py`: opening hours, local days and hours, slots, camera states, coverage, restarts
-and occupancy are all re-derived here from the definitions in the docs ("Time", "Measured time",
-"Occupancy", "Coverage" and the route sections), mostly by walking every slot, every event and every
-restart instant one by one. It is only ever as fast as a test needs.
+`/footfall` (15m, hour, day), `/occupancy` (15m, hour), `/funnel` and `/heatmap`. It shares no code with
+`backend/analytics/` or `backend/stores/hours.py`: opening hours, local days and hours, slots, camera
+states, coverage, restarts and occupancy are all re-derived here from the definitions in the docs ("Time",
+"Measured time", "Occupancy", "Coverage" and the route sections), mostly by walking every slot, every event
+and every restart instant one by one. It is only ever as fast as a test needs.
 
 Input is plain data (`StoreData`): the store's time zone and opening hours as stored, its cameras with
 their zones, the events and heartbeats they sent, the POS transaction times and the setting
@@ -320,6 +320,16 @@ class Reference:
         """∫ o(t) dt over the spans, in person·µs."""
         return sum(level * (b - a) for lo, hi in spans for a, b, level in self.pieces(lo, hi, marks))
 
+    def peak(self, spans: Sequence[Span]) -> tuple[int, int] | None:
+        """The highest o(t) of the crossings over the spans and the first instant it holds; None without
+        spans."""
+        best: tuple[int, int] | None = None  # (level, -instant): highest level, then earliest instant
+        for lo, hi in spans:
+            for a, _b, level in self.pieces(lo, hi, self.crossing_marks):
+                if best is None or (level, -a) > best:
+                    best = (level, -a)
+        return (best[0], -best[1]) if best is not None else None
+
     # --- camera states and coverage ---------------------------------------------------------------------
 
     def state(self, camera: Camera, slot: int) -> str:
@@ -419,14 +429,10 @@ class Reference:
         entries_m = sum(1 for t in self.in_times if inside(t, m_spans))
         if entries_m:
             figures["avg_dwell_s"] = Num(Fraction(area, entries_m * US), 1)
-        best: tuple[int, int] | None = None  # (level, -instant): highest level, then earliest instant
-        for s_lo, s_hi in c_spans:
-            for a, _b, level in self.pieces(s_lo, s_hi, self.crossing_marks):
-                if best is None or (level, -a) > best:
-                    best = (level, -a)
-        assert best is not None
-        figures["peak_occupancy"] = best[0]
-        figures["peak_occupancy_at"] = self.local(-best[1])
+        peak = self.peak(c_spans)
+        assert peak is not None
+        figures["peak_occupancy"] = peak[0]
+        figures["peak_occupancy_at"] = self.local(peak[1])
         per_hour = Counter(self.hour_start(t) for t in ins_c)
         if per_hour:
             hour, entries = min(per_hour.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -528,9 +534,7 @@ class Reference:
                     row["coverage"] = ratio(length(intersect(c_spans, opened)), length(opened), 4)
                 else:
                     row["coverage"] = ratio(length(c_spans), end - b_lo, 4)
-            if slots:
-                open_slots = [k for k in slots if intersect(opened, [(k * SLOT_US, (k + 1) * SLOT_US)])]
-                row["covered"] = all(self.covered(k) for k in (open_slots or slots))
+            row["covered"] = self.fully_covered(slots, opened)
             rows.append(row)
         return {
             "timezone": self.data.timezone,
@@ -539,6 +543,63 @@ class Reference:
             "end": self.local(self.midnight(last + timedelta(days=1))),
             "buckets": rows,
         }
+
+    def fully_covered(self, slots: range, opened: Sequence[Span]) -> bool:
+        """A bucket's `covered`: its complete part has slots and every one of them inside opening hours is
+        covered (every one, when none is open)."""
+        if not slots:
+            return False
+        open_slots = [k for k in slots if intersect(opened, [(k * SLOT_US, (k + 1) * SLOT_US)])]
+        return all(self.covered(k) for k in (open_slots or slots))
+
+    # --- occupancy over the day -------------------------------------------------------------------------
+
+    def occupancy(self, day: date, bucket: str, now: datetime) -> dict[str, Any]:
+        """`GET /occupancy?date=day&bucket=15m|hour` at `now`. Per local bucket of the day, over its
+        complete part: avg_occupancy ∫ over M of o(t) dt ÷ |M| (M: the open seconds of its covered time C;
+        null when M is empty), peak_occupancy the highest o(t) over C (null when C is empty), coverage
+        |M| ÷ its open seconds (null without open seconds, or when no counting camera was set up in it),
+        covered and complete as for footfall. as_of: the end of the day's complete part.
+        """
+        now_us = to_us(now)
+        rows = []
+        for b_lo, b_hi in self.buckets(day, day, bucket):
+            end = self.complete_end(b_lo, b_hi, now_us)
+            slots = self.slots(b_lo, end)
+            c_spans = self.covered_spans(b_lo, end)
+            opened = self.open_spans(b_lo, end)
+            m_spans = intersect(c_spans, opened)
+            peak = self.peak(c_spans)
+            row: dict[str, Any] = {
+                "start": self.local(b_lo),
+                "end": self.local(b_hi),
+                "avg_occupancy": None,
+                "peak_occupancy": peak[0] if peak is not None else None,
+                "coverage": None,
+                "covered": self.fully_covered(slots, opened),
+                "complete": b_hi <= now_us,
+            }
+            if m_spans:
+                area = self.integral(m_spans, self.crossing_marks)
+                row["avg_occupancy"] = Num(Fraction(area, length(m_spans)), 2)
+            if opened and any(self.set_up(k) for k in slots):
+                row["coverage"] = ratio(length(m_spans), length(opened), 4)
+            rows.append(row)
+        lo, hi = self.midnight(day), self.midnight(day + timedelta(days=1))
+        return {
+            "timezone": self.data.timezone,
+            "date": day,
+            "bucket": bucket,
+            "start": self.local(lo),
+            "end": self.local(hi),
+            "as_of": self.local(self.complete_end(lo, hi, now_us)),
+            "buckets": rows,
+        }
+
+    def measured_open_us(self, lo: int, hi: int, now: datetime) -> int:
+        """|M| of the complete part of `[lo, hi)`: its covered time inside opening hours, in µs."""
+        end = self.complete_end(lo, hi, to_us(now))
+        return length(intersect(self.covered_spans(lo, end), self.open_spans(lo, end)))
 
     # --- heatmap and funnel -----------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.config import Settings
 from backend.models import EventType, PosTransaction
 from tests.backend.analytics.conftest import Owner
-from tests.backend.analytics.helpers import add_heartbeats, crossings, utc
+from tests.backend.analytics.helpers import add_events, add_heartbeats, crossings, utc
 from tests.factories import make_camera, make_store
 
 IN, OUT = EventType.IN, EventType.OUT
@@ -237,3 +237,38 @@ async def test_week_and_month_periods_and_bad_period(
     bad = await client.get(f"/stores/{store.id}/dashboard", params={"period": "year"}, headers=owner.headers)
     assert bad.status_code == 422
     assert bad.json()["error"]["fields"][0]["field"] == "query.period"
+
+
+async def test_previous_day_after_a_fall_back_day_carries_its_overnight_guests(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, owner: Owner
+) -> None:
+    store = await make_store(
+        session, owner.org, timezone="Europe/London", opening_hours={"sun": [["18:00", "02:00"]]}
+    )
+    cam = (await make_camera(session, settings, store)).camera
+    # Sunday 25 October 2026 has 25 hours (from 23:00Z); Monday's midnight lies in Sunday's 18:00-02:00,
+    # so Monday restarts at 02:00 and the guest who came in at 00:30 BST on Sunday (OUT missed) is
+    # still counted on Monday 00:00-02:00, Monday's only open hours.
+    await add_heartbeats(session, cam, utc(2026, 10, 24, 23), utc(2026, 10, 26, 3))
+    await add_events(session, cam, [(utc(2026, 10, 24, 23, 30), IN)])
+    monday = (
+        await client.get(
+            f"/stores/{store.id}/dashboard", params={"date": "2026-10-26"}, headers=owner.headers
+        )
+    ).json()
+    tuesday = (
+        await client.get(
+            f"/stores/{store.id}/dashboard", params={"date": "2026-10-27"}, headers=owner.headers
+        )
+    ).json()
+    # The same day read as the period and as the previous period: 24 hours back from Monday's midnight
+    # would start reading crossings at 01:00 BST on Sunday and miss the guest.
+    assert monday["avg_occupancy"]["value"] == tuesday["avg_occupancy"]["previous"] == 1.0
+    hours = (
+        await client.get(
+            f"/stores/{store.id}/occupancy",
+            params={"date": "2026-10-26", "bucket": "hour"},
+            headers=owner.headers,
+        )
+    ).json()["buckets"]
+    assert [b["avg_occupancy"] for b in hours[:3]] == [1.0, 1.0, None]

@@ -75,10 +75,13 @@ async def test_kolkata_buckets_follow_half_hour_offset_and_uncovered_are_null(
         "covered": False,
         "complete": True,
         "coverage": None,
+        "open_s": 0,
     }
     # After it, a closed hour nobody watched is measured as 0 % covered.
     assert buckets["2026-01-14T22:00:00+05:30"]["coverage"] == 0.0
     assert buckets["2026-01-14T22:00:00+05:30"]["in_count"] is None
+    # Open seconds come from the opening hours alone (09:00-21:00), whatever was watched.
+    assert [b["open_s"] for b in response.json()["buckets"]] == [0] * 9 + [3600] * 12 + [0] * 3
     # A day bucket judges only its open hours, which were all covered.
     day = await client.get(
         f"/stores/{store.id}/footfall",
@@ -87,6 +90,7 @@ async def test_kolkata_buckets_follow_half_hour_offset_and_uncovered_are_null(
     )
     [whole] = day.json()["buckets"]
     assert (whole["start"], whole["in_count"], whole["coverage"]) == ("2026-01-14T00:00:00+05:30", 3, 1.0)
+    assert whole["open_s"] == 12 * 3600
 
 
 async def test_csv_and_bad_ranges(

@@ -3,9 +3,11 @@
 Each example builds a fresh organization, store and cameras in the test database, sends a day or two of
 generated data through the worker routes (`POST /worker/events`, `POST /worker/heartbeat` with
 `observed_at`) and the POS route, reads `/live`, `/dashboard` (day, week, month, a future day), `/footfall`
-(15m, hour, day), `/funnel` and `/heatmap` as the owner, and compares every figure of every answer with
-`tests/backend/analytics/reference.py`, which computes them by hand from the same raw data and the
-definitions in docs/analytics.md.
+(15m, hour, day), `/occupancy` (15m, hour), `/funnel` and `/heatmap` as the owner, and compares every figure
+of every answer with `tests/backend/analytics/reference.py`, which computes them by hand from the same raw
+data and the definitions in docs/analytics.md. On finished days it also checks that the dashboard's
+avg_occupancy is the mean of the hours' weighted by their measured open time and its peak the highest
+hour's (`check_day_consistency`).
 
 Generated: time zones UTC, Asia/Kolkata (+05:30), Asia/Kathmandu (+05:45), America/New_York and
 Europe/London (also on their recent daylight-saving change days and the day after), opening hours with
@@ -663,6 +665,43 @@ def diff_footfall(
     return diff
 
 
+def diff_occupancy(model: ref.Reference, day: date, bucket: str, now: datetime, body: Any) -> Diff:
+    diff = Diff()
+    diff.compare(f"occupancy[{bucket}]", model.occupancy(day, bucket, now), body)
+    return diff
+
+
+def check_day_consistency(
+    model: ref.Reference, day: date, now: datetime, dashboard: dict[str, Any], hours: dict[str, Any]
+) -> list[str]:
+    """A finished day: the dashboard's avg_occupancy is the mean of the hourly buckets' weighted by their
+    measured open time |M| (from the model), within the two roundings to 2 decimals; its peak is the
+    highest bucket peak; each is null exactly when every bucket's is."""
+    problems: list[str] = []
+    spans = model.buckets(day, day, "hour")
+    buckets = hours.get("buckets") or []
+    if len(buckets) != len(spans):
+        return [f"occupancy[hour]: {len(buckets)} buckets for {len(spans)} hours"]
+    weighted = [
+        (Fraction(b["avg_occupancy"]), model.measured_open_us(lo, hi, now))
+        for b, (lo, hi) in zip(buckets, spans, strict=True)
+        if b["avg_occupancy"] is not None
+    ]
+    total = sum(w for _, w in weighted)
+    avg = dashboard["avg_occupancy"]["value"]
+    if (avg is None) != (total == 0):
+        problems.append(f"dashboard avg_occupancy {avg!r} but the hours' measured open time is {total} µs")
+    elif avg is not None:
+        mean = sum((a * w for a, w in weighted), Fraction(0)) / total
+        if abs(mean - Fraction(avg)) > Fraction(1, 100) + Fraction(1, 10**9):
+            problems.append(f"dashboard avg_occupancy {avg!r}, weighted mean of the hours {float(mean):.6g}")
+    peaks = [b["peak_occupancy"] for b in buckets if b["peak_occupancy"] is not None]
+    peak = dashboard["peak_occupancy"]["value"]
+    if peak != (max(peaks) if peaks else None):
+        problems.append(f"dashboard peak_occupancy {peak!r}, highest hour {max(peaks, default=None)!r}")
+    return [f"{day.isoformat()} consistency: {p}" for p in problems]
+
+
 def diff_funnel(model: ref.Reference, day: date, now: datetime, body: Any) -> Diff:
     diff = Diff()
     diff.compare("funnel", model.funnel("day", day, now), body)
@@ -725,15 +764,23 @@ async def check_all(client: httpx.AsyncClient, built: Built) -> list[str]:
     live, _, _ = await get(client, f"{base}/live", h)
     problems.extend(f"GET {base}/live → {p}" for p in diff_live(model, live).problems)
     today = datetime.now(UTC).astimezone(built.tz).date()
+    days: dict[date, Any] = {}
     for kind, when in (("day", day), ("week", day), ("month", day), ("day", day - d), ("day", today + d)):
         url = f"{base}/dashboard?period={kind}&date={when.isoformat()}"
         body = await one(url, lambda now, b, kind=kind, when=when: diff_dashboard(model, when, kind, now, b))
+        if kind == "day":
+            days[when] = body
         until = _parse_time(body.get("complete_until"))
         if until is not None and until > datetime.now(UTC):
             problems.append(f"GET {url} → complete_until {until.isoformat()} is in the future")
     for bucket, first, last in (("15m", day - d, day), ("hour", day - d, day), ("day", day - 2 * d, day + d)):
         url = f"{base}/footfall?from={first.isoformat()}&to={last.isoformat()}&bucket={bucket}"
         await one(url, lambda now, b, f=first, la=last, bu=bucket: diff_footfall(model, f, la, bu, now, b))
+    for bucket, when in (("15m", day), ("hour", day), ("hour", day - d)):
+        url = f"{base}/occupancy?date={when.isoformat()}&bucket={bucket}"
+        body = await one(url, lambda now, b, bu=bucket, when=when: diff_occupancy(model, when, bu, now, b))
+        if bucket == "hour" and when < today:  # finished: both answers read the same complete day
+            problems.extend(check_day_consistency(model, when, datetime.now(UTC), days[when], body))
     url = f"{base}/funnel?period=day&date={day.isoformat()}"
     await one(url, lambda now, b: diff_funnel(model, day, now, b))
     for when in (day, day - d, day - 2 * d):

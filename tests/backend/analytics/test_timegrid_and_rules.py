@@ -9,7 +9,14 @@ import pytest
 
 from backend.analytics import anomalies as rules
 from backend.analytics.kpi import SlotSeries, occupancy, reset_slots
-from backend.analytics.timegrid import local_buckets, local_midnight, period_containing, previous_period
+from backend.analytics.timegrid import (
+    bucket_bounds,
+    local_buckets,
+    local_midnight,
+    open_seconds,
+    period_containing,
+    previous_period,
+)
 from backend.stores.hours import open_intervals, parse_opening_hours
 
 LONDON = ZoneInfo("Europe/London")
@@ -127,3 +134,32 @@ def test_conversion_and_dead_zone_and_imbalance_rules() -> None:
     skewed = rules.in_out_imbalance(rules.DayObservation(0, 1, 100, 80, None, None, []), _fmt)
     assert skewed is not None
     assert skewed.severity is rules.Severity.LOW
+
+
+def test_open_seconds_per_bucket_follow_overnight_hours_and_daylight_saving() -> None:
+    # London falls back on 2026-10-25 (a 25-hour day); the store opens 22:00-02:00 and 10:00-12:30.
+    tz = ZoneInfo("Europe/London")
+    hours = parse_opening_hours({day: [["10:00", "12:30"], ["22:00", "02:00"]] for day in ("sat", "sun")})
+    start = local_midnight(tz, date(2026, 10, 25))
+    end = local_midnight(tz, date(2026, 10, 26))
+    bounds, times = bucket_bounds(tz, start, end, "hour")
+    per_hour = dict(
+        zip(
+            [t.isoformat() for t in times],
+            open_seconds(bounds, open_intervals(hours, tz, start, end)),
+            strict=False,
+        )
+    )
+    assert len(bounds) - 1 == 25
+    # Saturday's 22:00-02:00 runs into Sunday's small hours, through both 01:00s (BST, then GMT).
+    assert per_hour["2026-10-25T00:00:00+01:00"] == 3600
+    assert per_hour["2026-10-25T01:00:00+01:00"] == 3600
+    assert per_hour["2026-10-25T01:00:00+00:00"] == 3600
+    assert per_hour["2026-10-25T02:00:00+00:00"] == 0
+    assert per_hour["2026-10-25T12:00:00+00:00"] == 1800
+    assert per_hour["2026-10-25T23:00:00+00:00"] == 3600
+    assert sum(per_hour.values()) == 3 * 3600 + 2.5 * 3600 + 2 * 3600
+    # A day bucket holds the whole day's open seconds; no open intervals, no open seconds.
+    day_bounds, _ = bucket_bounds(tz, start, end, "day")
+    assert open_seconds(day_bounds, open_intervals(hours, tz, start, end)) == [int(7.5 * 3600)]
+    assert open_seconds(day_bounds, []) == [0]
