@@ -22,6 +22,7 @@ from backend.db import create_engine, create_sessionmaker
 from backend.errors import install_error_handlers
 from backend.logging import RequestLogMiddleware, configure_logging
 from backend.metrics import Metrics, MetricsMiddleware
+from backend.owner_app import mount_owner_app
 from backend.routers import include_routers
 
 log = structlog.get_logger(__name__)
@@ -66,6 +67,13 @@ def create_app(
         app.state.login_limit_address = FailureLimiter(
             settings.login_max_failures_per_address, settings.login_window_s
         )
+        # Password-reset requests (every request counts, not only failures: each may send a mail).
+        app.state.password_reset_limit_account = FailureLimiter(
+            settings.password_reset_max_per_account, settings.password_reset_window_s
+        )
+        app.state.password_reset_limit_address = FailureLimiter(
+            settings.password_reset_max_per_address, settings.password_reset_window_s
+        )
         log.info("startup", database=engine.dialect.name, environment=settings.environment)
         # Everything allocated at start-up lives for the process: keep it out of the garbage collector's
         # full passes, which otherwise add 40-70 ms to an unlucky request (docs/benchmarks.md, Analytics).
@@ -83,4 +91,5 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestLogMiddleware)
     include_routers(app)
+    mount_owner_app(app)
     return app

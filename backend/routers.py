@@ -14,6 +14,7 @@ from backend.analytics.endpoints import router as analytics_router
 from backend.auth.deps import get_current_camera, get_current_user
 from backend.auth.endpoints import owner_router as me_router
 from backend.auth.endpoints import public_router as auth_router
+from backend.cameras.endpoints import router as cameras_router
 from backend.health import router as health_router
 from backend.ingest.endpoints import router as ingest_router
 from backend.metrics import router as metrics_router
@@ -39,7 +40,7 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(auth_router)
-    for owner_router in (me_router, stores_router, analytics_router, pos_router):
+    for owner_router in (me_router, stores_router, cameras_router, analytics_router, pos_router):
         app.include_router(
             owner_router, dependencies=[Depends(get_current_user)], responses=OWNER_AUTH_RESPONSES
         )

@@ -109,12 +109,7 @@ async def get_snapshot(camera_id: uuid.UUID, session: SessionDep, settings: Sett
     return Response(
         content=snapshot.data,
         media_type=snapshot.content_type,
-        headers={
-            "X-Captured-At": snapshot.captured_at.isoformat(),
-            "X-Snapshot-Width": str(snapshot.width),
-            "X-Snapshot-Height": str(snapshot.height),
-            "Cache-Control": "no-store",
-        },
+        headers=snapshot.headers(),
     )
 
 

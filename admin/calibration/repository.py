@@ -1,12 +1,8 @@
-"""SQL of calibration: counting lines, zones, and the latest snapshot of a camera."""
+"""SQL of calibration: counting lines, zones, and the size of a camera's latest snapshot."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,39 +66,3 @@ async def latest_frame_size(session: AsyncSession, camera: Camera) -> tuple[int,
         )
     ).first()
     return None if row is None else (int(row[0]), int(row[1]))
-
-
-@dataclass(frozen=True, slots=True)
-class StoredSnapshot:
-    """A snapshot's bytes, content type and capture time (UTC), and its size in pixels."""
-
-    data: bytes
-    content_type: str
-    captured_at: datetime
-    width: int
-    height: int
-
-
-async def latest_snapshot(session: AsyncSession, camera: Camera, data_dir: Path) -> StoredSnapshot | None:
-    """The camera's latest snapshot, inline or read from its file (a relative path is under `data_dir`);
-    None when there is none or its file has gone."""
-    snapshot = await session.scalar(
-        select(Snapshot)
-        .where(Snapshot.org_id == camera.org_id, Snapshot.camera_id == camera.id)
-        .order_by(Snapshot.captured_at.desc())
-        .limit(1)
-    )
-    if snapshot is None:
-        return None
-    data = snapshot.data
-    if data is None and snapshot.path:
-        path = Path(snapshot.path)
-        if not path.is_absolute():
-            path = data_dir / path
-        try:
-            data = await asyncio.to_thread(path.read_bytes)
-        except OSError:
-            return None
-    if data is None:
-        return None
-    return StoredSnapshot(data, snapshot.content_type, snapshot.captured_at, snapshot.width, snapshot.height)

@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.audit import service as audit
 from admin.calibration import geometry, repository
-from admin.calibration.repository import StoredSnapshot
 from admin.calibration.schemas import CountingLineIn, CountingLineOut, ZoneIn, ZoneOut
 from admin.cameras import service as cameras
 from admin.cameras.schemas import CameraOut
 from backend.auth.principals import UserPrincipal
+from backend.cameras import snapshots
+from backend.cameras.snapshots import StoredSnapshot
 from backend.config import Settings
 from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.models import Camera, CountingLine, Zone
@@ -248,7 +249,7 @@ async def latest_snapshot(session: AsyncSession, settings: Settings, camera_id: 
         NotFound: no such camera, or no snapshot yet (request one with `request_snapshot`).
     """
     camera = await cameras.get(session, camera_id)
-    snapshot = await repository.latest_snapshot(session, camera, settings.data_dir)
+    snapshot = await snapshots.latest_snapshot(session, camera, settings.data_dir)
     if snapshot is None:
         raise NotFound("No snapshot yet; request one with POST /admin/cameras/{id}/snapshot-request.")
     return snapshot

@@ -13,12 +13,15 @@ OWNER_ROUTE_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/me"): {},
     ("GET", "/stores"): {},
     ("GET", "/stores/{store_id}"): {},
+    ("GET", "/stores/{store_id}/cameras"): {},
+    ("GET", "/stores/{store_id}/cameras/{camera_id}/snapshot"): {},
     # Analytics (backend/analytics) and POS (backend/pos).
     ("GET", "/stores/{store_id}/live"): {},
     ("GET", "/stores/{store_id}/dashboard"): {"params": {"period": "day", "date": "2026-11-20"}},
     ("GET", "/stores/{store_id}/footfall"): {
         "params": {"from": "2026-11-14", "to": "2026-11-20", "bucket": "hour"}
     },
+    ("GET", "/stores/{store_id}/occupancy"): {"params": {"date": "2026-11-20", "bucket": "hour"}},
     ("GET", "/stores/{store_id}/funnel"): {"params": {"period": "week", "date": "2026-11-20"}},
     ("GET", "/stores/{store_id}/heatmap"): {"params": {"period": "day", "date": "2026-11-20"}},
     ("GET", "/stores/{store_id}/anomalies"): {"params": {"period": "day", "date": "2026-11-20"}},

@@ -19,7 +19,7 @@ from backend.config import Settings
 from backend.models import Role
 from storeintel_app import create_app
 from tests.backend.owner_route_examples import OWNER_ROUTE_EXAMPLES
-from tests.factories import add_member, login, make_camera, make_org, make_store, make_user
+from tests.factories import add_member, login, make_camera, make_org, make_snapshot, make_store, make_user
 from tests.route_table import dependency_calls, effective_routes
 
 READ_METHODS = {"GET", "HEAD"}
@@ -52,6 +52,7 @@ class World:
 
     store_id: str
     store_name: str
+    camera_id: str
     headers: dict[str, dict[str, str]]
 
 
@@ -60,10 +61,11 @@ async def world(client: httpx.AsyncClient, session: AsyncSession, settings: Sett
     org_a, org_b = await make_org(session, "Org A"), await make_org(session, "Org B")
     store_a = await make_store(session, org_a, name="Store of A")
     await make_store(session, org_b, name="Store of B")
-    await make_camera(session, settings, store_a)
+    camera_a = (await make_camera(session, settings, store_a)).camera
+    await make_snapshot(session, camera_a)
     people = {"owner": (org_a, Role.OWNER), "viewer": (org_a, Role.VIEWER), "outsider": (org_b, Role.OWNER)}
     w = World()
-    w.store_id, w.store_name, w.headers = str(store_a.id), store_a.name, {}
+    w.store_id, w.store_name, w.camera_id, w.headers = str(store_a.id), store_a.name, str(camera_a.id), {}
     for label, (org, role) in people.items():
         user = await make_user(session)
         await add_member(session, org, user, role)
@@ -76,7 +78,7 @@ def _request(method: str, path: str, world: World, headers: dict[str, str] | Non
     merged_headers = {**example.pop("headers", {}), **(headers or {})}
     return {
         "method": method,
-        "url": path.replace("{store_id}", world.store_id),
+        "url": path.replace("{store_id}", world.store_id).replace("{camera_id}", world.camera_id),
         "headers": merged_headers,
         **example,
     }
@@ -107,4 +109,6 @@ async def test_owner_route_is_tenant_scoped(
     owner = await client.request(**_request(method, path, world, world.headers["owner"]))
     assert 200 <= owner.status_code < 300, owner.text
     if "{store_id}" in path and method in READ_METHODS:
-        assert world.store_id in owner.text or owner.headers.get("content-type", "").startswith("text/csv")
+        # JSON names the store; a CSV export or a snapshot JPEG is checked by its content type.
+        content_type = owner.headers.get("content-type", "")
+        assert world.store_id in owner.text or content_type.startswith(("text/csv", "image/jpeg"))

@@ -1,5 +1,5 @@
 """`POST /worker/snapshot`: JPEG validation, size limit, storage in the database or a folder, read back by
-the admin's reader of the latest snapshot (`admin.calibration.repository.latest_snapshot`)."""
+the admin's reader of the latest snapshot (`backend.cameras.snapshots.latest_snapshot`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.calibration.repository import StoredSnapshot, latest_snapshot
 from backend.auth.principals import CameraPrincipal
+from backend.cameras.snapshots import StoredSnapshot, latest_snapshot
 from backend.config import Settings
 from backend.ingest import service
 from backend.models import Snapshot
