@@ -37,7 +37,6 @@ from demo.backend_process import BackendProcess, free_port  # noqa: E402
 
 DB = "storeintel_bench_analytics"
 ADMIN_DSN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-ASYNC_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DB}"
 STORES = 100
 DAYS = 90
 VISITORS_PER_DAY = 272  # before the weekday factor: ~10.0 M events in total
@@ -150,48 +149,57 @@ ON CONFLICT DO NOTHING
 """
 
 
-async def _migrate() -> None:
+def async_url(db: str) -> str:
+    """The SQLAlchemy URL of benchmark database `db` on the local PostgreSQL."""
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"
+
+
+async def _migrate(db: str) -> None:
     from backend import migrate
     from backend.config import Settings
     from backend.db import create_engine
 
-    engine = create_engine(Settings(database_url=ASYNC_URL, environment="test", secret_key="b" * 40))
+    engine = create_engine(Settings(database_url=async_url(db), environment="test", secret_key="b" * 40))
     await migrate.upgrade(engine)
     await engine.dispose()
 
 
-async def generate(reuse: bool) -> None:
-    """Create and fill the benchmark database (skipped with --reuse when it exists)."""
+async def generate(reuse: bool, db: str = DB, stores: int = STORES, measured: int = MEASURED_STORES) -> None:
+    """Create and fill benchmark database `db` with `stores` stores, the first `measured` of them with
+    heartbeat history (skipped with `reuse` when it exists)."""
     admin = await asyncpg.connect(ADMIN_DSN)
-    exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DB)
+    exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", db)
     if reuse and exists:
         await admin.close()
-        print(f"reusing database {DB} (migrating it to head)")
-        await _migrate()
+        print(f"reusing database {db} (migrating it to head)")
+        await _migrate(db)
         return
-    await admin.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{DB}"')
+    await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{db}"')
     await admin.close()
 
-    await _migrate()
+    await _migrate(db)
 
-    conn = await asyncpg.connect(ADMIN_DSN.rsplit("/", 1)[0] + "/" + DB)
+    conn = await asyncpg.connect(ADMIN_DSN.rsplit("/", 1)[0] + "/" + db)
     org_id = "00000000-0000-4000-8000-000000000001"
     started = time.perf_counter()
     async with conn.transaction():
         for statement in SETUP_SQL.strip().split(";\n"):
             if "$1" in statement and "$3" in statement:
-                await conn.execute(statement, org_id, TIMEZONES, STORES)
+                await conn.execute(statement, org_id, TIMEZONES, stores)
             elif "$1" in statement:
                 await conn.execute(statement, org_id)
             else:
                 await conn.execute(statement)
-    names = [f"store-{n:03d}" for n in range(STORES)]
-    for i in range(0, STORES, 10):
+    names = [f"store-{n:03d}" for n in range(stores)]
+    for i in range(0, stores, 10):
         await conn.execute(EVENTS_SQL, names[i : i + 10], DAYS, VISITORS_PER_DAY)
-        print(f"  events for stores {i}..{i + 9}: {time.perf_counter() - started:.0f} s", flush=True)
+        print(
+            f"  events for stores {i}..{min(i + 10, stores) - 1}: {time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
     await conn.execute(POS_SQL)
-    for name in names[:MEASURED_STORES]:
+    for name in names[:measured]:
         await conn.execute(HEARTBEATS_SQL, name)
         print(f"  heartbeats for {name}: {time.perf_counter() - started:.0f} s", flush=True)
     await conn.execute(COVERAGE_SQL)
@@ -204,11 +212,11 @@ async def generate(reuse: bool) -> None:
     print(f"generated in {time.perf_counter() - started:.0f} s: {counts}")
 
 
-async def add_user() -> tuple[str, list[tuple[str, str]]]:
+async def add_user(db: str = DB, measured: int = MEASURED_STORES) -> tuple[str, list[tuple[str, str]]]:
     """An owner of the bench organization; returns their email and (store id, timezone) of measured stores."""
     from backend.auth.passwords import hash_password
 
-    conn = await asyncpg.connect(ADMIN_DSN.rsplit("/", 1)[0] + "/" + DB)
+    conn = await asyncpg.connect(ADMIN_DSN.rsplit("/", 1)[0] + "/" + db)
     email = "bench-owner@example.com"
     await conn.execute(
         "DELETE FROM memberships WHERE user_id IN (SELECT id FROM users WHERE email = $1)", email
@@ -227,7 +235,7 @@ async def add_user() -> tuple[str, list[tuple[str, str]]]:
     )
     rows = await conn.fetch(
         "SELECT id::text, timezone FROM stores WHERE name = ANY($1::text[]) ORDER BY name",
-        [f"store-{n:03d}" for n in range(MEASURED_STORES)],
+        [f"store-{n:03d}" for n in range(measured)],
     )
     await conn.close()
     return email, [(r["id"], r["timezone"]) for r in rows]
@@ -289,7 +297,7 @@ def main() -> None:
     email, stores = asyncio.run(add_user())
     port = free_port()
     env = {
-        "STOREINTEL_DATABASE_URL": ASYNC_URL,
+        "STOREINTEL_DATABASE_URL": async_url(DB),
         "STOREINTEL_ENVIRONMENT": "test",
         "STOREINTEL_SECRET_KEY": "bench-secret-" + "x" * 40,
         "STOREINTEL_LOG_LEVEL": "WARNING",

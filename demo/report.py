@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from demo import provision
+
 KPI_ROUTES = ("live", "dashboard", "footfall", "funnel", "heatmap", "anomalies")
 
 
@@ -180,6 +182,19 @@ def render(docs: dict[str, Any], timezone: str) -> str:
         ),
     ]
     return "\n\n".join(parts)
+
+
+def app_help(base_url: str, store_id: str) -> str:
+    """Where to look at the same in the owner app and the admin console, and how to sign in to each."""
+    return "\n".join(
+        [
+            "Look at it in a browser on this machine:",
+            f"  owner app      {base_url}/app/stores/{store_id}",
+            f"                 sign in as {provision.OWNER_EMAIL} / {provision.OWNER_PASSWORD}",
+            f"  admin console  {base_url}/admin/console/",
+            f"                 sign in as {provision.ADMIN_EMAIL} / {provision.ADMIN_PASSWORD}",
+        ]
+    )
 
 
 def api_help(base_url: str, token: str, store_id: str, day: str) -> str:

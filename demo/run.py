@@ -203,6 +203,8 @@ def run_demo(
         say(report.render(kpis, tz))
         say("")
         say(report.api_help(backend.base_url, tenant.owner_token, tenant.store_id, local_day.isoformat()))
+        say("")
+        say(report.app_help(backend.base_url, tenant.store_id))
         if after is not None:
             after(backend.base_url, result)
         if keep_running:

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,20 +65,21 @@ class Server:
         return httpx.Client(base_url=self.base_url, headers={"X-Worker-Key": worker_key}, timeout=10)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The backend on a fresh SQLite database (auto-migrated at start-up) with one superadmin."""
-    data_dir = tmp_path_factory.mktemp("console-e2e")
+@contextmanager
+def running_backend(data_dir: Path, port: int, **extra_env: str) -> Iterator[Server]:
+    """The backend on a fresh SQLite database in `data_dir` (auto-migrated at start-up) on `port`, with one
+    superadmin made by the CLI; `extra_env` adds `STOREINTEL_*` settings (SMTP, thresholds)."""
     env = {
         "STOREINTEL_ENVIRONMENT": "development",
         "STOREINTEL_DATA_DIR": str(data_dir),
         "STOREINTEL_DATABASE_URL": f"sqlite+aiosqlite:///{data_dir / 'storeintel.db'}",
         "STOREINTEL_CAMERA_OFFLINE_AFTER_S": str(OFFLINE_AFTER_S),
         "STOREINTEL_LOG_LEVEL": "WARNING",
+        **extra_env,
     }
     backend = BackendProcess(
         env,
-        free_port(),
+        port,
         data_dir / "server.log",
         unset_env=["DATABASE_URL"],
         cwd=REPO_ROOT,
@@ -107,9 +109,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Debian chromium under Playwright (sync API). Module-scoped: while the sync API is active
-    its event loop runs in this thread, so it must be stopped before other modules' asyncio tests run."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The backend on a fresh SQLite database with one superadmin (`running_backend`)."""
+    with running_backend(tmp_path_factory.mktemp("console-e2e"), free_port()) as running:
+        yield running
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Headless Debian chromium under Playwright (sync API); fails under CI, skips elsewhere, when missing."""
     if not CHROMIUM.exists():
         missing_dependency(f"{CHROMIUM} is missing: run scripts/install-browser.sh")
     from playwright.sync_api import sync_playwright
@@ -118,6 +126,14 @@ def browser() -> Iterator[Any]:
         instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """`chromium()` for a module. Module-scoped: while the sync API is active its event loop runs in this
+    thread, so it must be stopped before other modules' asyncio tests run."""
+    with chromium() as instance:
+        yield instance
 
 
 @dataclass
@@ -139,8 +155,9 @@ def console_errors() -> ConsoleErrors:
 
 
 @pytest.fixture
-def page(browser: Any, server: Server, console_errors: ConsoleErrors) -> Iterator[Any]:
-    """A fresh browser context (empty sessionStorage) at 1280x800; fails the test on any console error."""
+def page(browser: Any, console_errors: ConsoleErrors) -> Iterator[Any]:
+    """A fresh browser context (empty storage, no cookies) at 1280x800; fails the test on any console
+    error."""
     context = browser.new_context(viewport=DESKTOP, locale="en-GB", timezone_id="UTC")
     context.set_default_timeout(10_000)
     tab = context.new_page()
@@ -166,14 +183,14 @@ def log_in(page: Any, server: Server, hash_path: str = "", query: str = "") -> N
     page.locator("#topbar").wait_for(state="visible")
 
 
-def screenshot(page: Any, name: str) -> None:
-    """Full-page screenshots at 1280x800 and on a 390-px phone; asserts the phone page has no sideways
-    scroll (tables scroll inside their own box)."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}-1280.png"), full_page=True)
+def screenshot(page: Any, name: str, folder: Path = ARTIFACTS) -> None:
+    """Full-page screenshots at 1280x800 and on a 390-px phone into `folder`; asserts the phone page has no
+    sideways scroll (tables scroll inside their own box)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}-1280.png"), full_page=True)
     page.set_viewport_size(PHONE)
     page.wait_for_timeout(150)  # the overlay redraws on resize
-    page.screenshot(path=str(ARTIFACTS / f"{name}-390.png"), full_page=True)
+    page.screenshot(path=str(folder / f"{name}-390.png"), full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     page.set_viewport_size(DESKTOP)
     page.wait_for_timeout(150)

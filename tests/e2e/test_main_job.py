@@ -4,7 +4,8 @@ the owner API.
 
 Checks: every event the worker emitted is stored exactly once (by id); the API's counts equal the worker's;
 the IN/OUT counts are within the worker's stated tolerance of the ground truth; every KPI route answers
-200 for the store's owner and 404 for an owner of another organization.
+200 for the store's owner and 404 for an owner of another organization; the owner app, signed in with the
+demo's printed credentials, shows the same footfall.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from demo.backend_process import free_port
 from demo.report import KPI_ROUTES
 from demo.run import DemoResult, run_demo
 from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.e2e.conftest import chromium
 from tests.worker.conftest import GROUND_TRUTH, OPENVINO_MODEL, VIDEO, require
 from worker.line_counter import Direction
 
@@ -136,6 +138,8 @@ def test_main_job(demo_database: str | None, tmp_path: Path) -> None:
     # Every KPI route: 200 for the owner, 404 for another organization's owner.
     assert checked["owner"] == dict.fromkeys(KPI_ROUTES, 200)
     assert checked["outsider"] == dict.fromkeys(KPI_ROUTES, 404)
+    # The owner app, signed in with the credentials the demo prints, shows the replayed morning.
+    assert checked["app_footfall"] == str(dashboard["footfall"]["value"])
 
 
 def _checks_while_backend_runs(base_url: str, result: DemoResult) -> dict[str, object]:
@@ -151,4 +155,20 @@ def _checks_while_backend_runs(base_url: str, result: DemoResult) -> dict[str, o
                 ).status_code
                 for route in KPI_ROUTES
             }
+    statuses["app_footfall"] = _footfall_in_the_owner_app(base_url, result)
     return statuses
+
+
+def _footfall_in_the_owner_app(base_url: str, result: DemoResult) -> str:
+    """Sign in to the owner app as the demo prints it (`demo.report.app_help`) and read today's footfall
+    on the store page."""
+    with chromium() as browser:
+        page = browser.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(f"{base_url}/app/stores/{result.tenant.store_id}")
+        page.get_by_test_id("email-input").fill(provision.OWNER_EMAIL)
+        page.get_by_test_id("password-input").fill(provision.OWNER_PASSWORD)
+        page.get_by_test_id("password-input").press("Enter")
+        page.locator('main[data-period-state="ready"]').wait_for()
+        assert page.url == f"{base_url}/app/stores/{result.tenant.store_id}"  # back where the link pointed
+        return str(page.locator('[data-figure="footfall"]').get_attribute("data-value"))
