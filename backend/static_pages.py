@@ -6,10 +6,17 @@ of data comes from the API, which requires a bearer token on each request.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
+
+# What both web pages share (DOM helpers, the notice, base styles), served at /static/.
+SHARED_DIR = Path(__file__).resolve().parent / "web_common"
+SHARED_PATH = "/static"
 
 # Scripts and styles only from our own files (no inline code, no eval), images from us or from blob: URLs
 # (a snapshot is fetched with the bearer token and shown through URL.createObjectURL), API calls to our
@@ -70,3 +77,8 @@ class SinglePageFiles(PageFiles):
             if exc.status_code != 404 or "." in last:
                 raise
             return await super().get_response("index.html", scope)
+
+
+def mount_shared(app: FastAPI) -> None:
+    """Serve the files both web pages import (`backend/web_common/`) at `/static/`, without authentication."""
+    app.mount(SHARED_PATH, PageFiles(directory=SHARED_DIR), name="web-common")

@@ -287,6 +287,21 @@ async def measure(
     return timings
 
 
+def serve(db: str) -> BackendProcess:
+    """`uvicorn storeintel_app:app` (one worker, uvloop, httptools) on benchmark database `db` and a free
+    port, not yet started: use it as a context manager."""
+    env = {
+        "STOREINTEL_DATABASE_URL": async_url(db),
+        "STOREINTEL_ENVIRONMENT": "test",
+        "STOREINTEL_SECRET_KEY": "bench-secret-" + "x" * 40,
+        "STOREINTEL_LOG_LEVEL": "WARNING",
+        "STOREINTEL_AUTO_MIGRATE": "false",
+        "STOREINTEL_DATA_DIR": str(ROOT / "data" / "bench"),
+    }
+    options = ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log"]
+    return BackendProcess(env, free_port(), uvicorn_args=options, cwd=ROOT, stop_timeout_s=10)
+
+
 def main() -> None:
     """Generate (or reuse) the data, serve the app, measure and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -295,18 +310,8 @@ def main() -> None:
     args = parser.parse_args()
     asyncio.run(generate(args.reuse))
     email, stores = asyncio.run(add_user())
-    port = free_port()
-    env = {
-        "STOREINTEL_DATABASE_URL": async_url(DB),
-        "STOREINTEL_ENVIRONMENT": "test",
-        "STOREINTEL_SECRET_KEY": "bench-secret-" + "x" * 40,
-        "STOREINTEL_LOG_LEVEL": "WARNING",
-        "STOREINTEL_AUTO_MIGRATE": "false",
-        "STOREINTEL_DATA_DIR": str(ROOT / "data" / "bench"),
-    }
-    options = ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log"]
-    with BackendProcess(env, port, uvicorn_args=options, cwd=ROOT, stop_timeout_s=10):
-        timings = asyncio.run(measure(email, stores, args.requests, port))
+    with serve(DB) as backend:
+        timings = asyncio.run(measure(email, stores, args.requests, backend.port))
     print(f"\n{args.requests} sequential requests per route after 20 warm-up, {len(stores)} stores:\n")
     print("| route | p50 ms | p95 ms | p99 ms | target p95 ms | met |")
     print("|---|---|---|---|---|---|")

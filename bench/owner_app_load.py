@@ -32,8 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.analytics_latency import PASSWORD, add_user, async_url, generate  # noqa: E402
-from demo.backend_process import BackendProcess, free_port  # noqa: E402
+from bench.analytics_latency import PASSWORD, add_user, generate, serve  # noqa: E402
 
 DB = "storeintel_bench_owner_app"
 CHROMIUM = Path(os.environ.get("STOREINTEL_CHROMIUM", "/usr/bin/chromium"))
@@ -117,17 +116,7 @@ def main() -> None:
         sys.exit(f"{CHROMIUM} is missing: run scripts/install-browser.sh")
     asyncio.run(generate(args.reuse, db=DB, stores=1, measured=1))
     email, stores = asyncio.run(add_user(db=DB, measured=1))
-    port = free_port()
-    env = {
-        "STOREINTEL_DATABASE_URL": async_url(DB),
-        "STOREINTEL_ENVIRONMENT": "test",
-        "STOREINTEL_SECRET_KEY": "bench-secret-" + "x" * 40,
-        "STOREINTEL_LOG_LEVEL": "WARNING",
-        "STOREINTEL_AUTO_MIGRATE": "false",
-        "STOREINTEL_DATA_DIR": str(ROOT / "data" / "bench"),
-    }
-    options = ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log"]
-    with BackendProcess(env, port, uvicorn_args=options, cwd=ROOT, stop_timeout_s=10) as backend:
+    with serve(DB) as backend:
         result = measure(backend.base_url, email, stores[0][0], args.runs)
     ref = statistics.median(result["reference"])
     print(f"\n{cpu_flags()}")

@@ -14,7 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.responses import RedirectResponse
 
-from backend.static_pages import SinglePageFiles
+from backend.static_pages import SinglePageFiles, mount_shared
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 APP_PATH = "/app"
@@ -30,7 +30,9 @@ def _redirect_to(target: str) -> Callable[[], Awaitable[RedirectResponse]]:
 
 
 def mount_owner_app(app: FastAPI) -> None:
-    """Serve the owner app at `/app/` (public files; its data comes from the bearer-protected API)."""
+    """Serve the owner app at `/app/` and the files it shares with the admin console at `/static/` (public
+    files; the data comes from the bearer-protected API)."""
+    mount_shared(app)
     for source, target in REDIRECTS.items():
         app.add_api_route(source, _redirect_to(target), methods=["GET"], include_in_schema=False)
     app.mount(APP_PATH, SinglePageFiles(directory=STATIC_DIR, html=True, check_dir=False), name="owner-app")

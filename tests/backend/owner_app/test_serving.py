@@ -7,8 +7,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from admin.console_routes import CONSOLE_DIR
 from backend.owner_app import STATIC_DIR
-from backend.static_pages import CONTENT_SECURITY_POLICY
+from backend.static_pages import CONTENT_SECURITY_POLICY, SHARED_DIR
 
 INDEX = (STATIC_DIR / "index.html").read_bytes()
 
@@ -63,3 +64,17 @@ async def test_short_links_redirect_into_the_app(client: httpx.AsyncClient, path
 async def test_the_app_is_not_in_the_api_schema(client: httpx.AsyncClient) -> None:
     paths = (await client.get("/openapi.json")).json()["paths"]
     assert not [p for p in paths if p == "/" or p.startswith(("/app", "/invite", "/reset", "/signin"))]
+
+
+@pytest.mark.parametrize("name", ["dom.js", "notice.js", "base.css"])
+async def test_the_files_both_web_pages_share_are_served_with_the_same_headers(
+    client: httpx.AsyncClient, name: str
+) -> None:
+    response = await client.get(f"/static/{name}")
+    assert response.status_code == 200
+    assert response.content == (SHARED_DIR / name).read_bytes()
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    # Both pages link them by absolute path.
+    pages = (STATIC_DIR / "index.html").read_text(), (CONSOLE_DIR / "index.html").read_text()
+    if name == "base.css":
+        assert all('href="/static/base.css"' in page for page in pages)
