@@ -466,3 +466,46 @@ class TestAccessibility:
         page.keyboard.press("Enter")
         page.locator('main[data-period-state="ready"]').wait_for()
         assert page.get_by_test_id("period-week").get_attribute("aria-pressed") == "true"
+
+
+class TestAccountAndExport:
+    def test_the_csv_download_is_the_apis_footfall_on_screen(
+        self, page: Any, server: Server, shop: StoreWorld
+    ) -> None:
+        _sign_in(page, server, shop.owner.email)
+        _open_store(page, server, shop.store_id)
+        with page.expect_download() as download:
+            page.get_by_test_id("download-csv").click()
+        day = shop.local_day.isoformat()
+        expected = shop.owner.api.get(
+            f"/stores/{shop.store_id}/footfall",
+            params={"from": day, "to": day, "bucket": "hour", "format": "csv"},
+        )
+        saved = Path(download.value.path()).read_text()
+        assert saved == expected.text
+        assert download.value.suggested_filename.endswith(f"{day}-hour.csv")
+
+    def test_a_password_change_keeps_this_browser_and_ends_other_sessions(
+        self, page: Any, server: Server, shop: StoreWorld, console_errors: ConsoleErrors
+    ) -> None:
+        member = add_member(server, shop.org_id)
+        _sign_in(page, server, member.email)
+        page.goto(f"{server.base_url}/app/account")
+        console_errors.allowed_urls.append("/auth/password")  # the wrong current password's 422
+        page.get_by_test_id("current-password-input").fill("not my password at all")
+        page.get_by_test_id("new_password-input").fill("a better password 2026")
+        page.get_by_test_id("new_password-confirm-input").fill("a better password 2026")
+        page.get_by_test_id("password-submit").click()
+        expect(page.get_by_test_id("password-form")).to_contain_text("current password")
+        page.get_by_test_id("current-password-input").fill(PASSWORD)
+        page.get_by_test_id("password-submit").click()
+        expect(page.locator("#notice")).to_contain_text("password is changed")
+        # The API client signed in before the change is signed out; this browser stays signed in.
+        assert member.api.get("/me").status_code == 401
+        page.reload()
+        page.get_by_role("heading", name="Your account").wait_for()
+        changed = httpx.post(
+            f"{server.base_url}/auth/session",
+            json={"email": member.email, "password": "a better password 2026"},
+        )
+        assert changed.status_code == 200
