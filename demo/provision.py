@@ -80,7 +80,8 @@ def _token(http: httpx.Client, email: str, password: str) -> str:
 
 
 def provision(base_url: str, timezone: str, org_name: str = "Demo Retail") -> DemoTenant:
-    """Organization → store → counting camera → line and zones → invited owner, via `/admin` and `/auth`.
+    """Organization → store → counting camera → line, zones and a snapshot request → invited owner, via
+    `/admin` and `/auth`.
 
     Raises:
         RuntimeError: any API call that fails, with its status and error body.
@@ -113,6 +114,9 @@ def provision(base_url: str, timezone: str, org_name: str = "Demo Retail") -> De
         camera_id = created["camera"]["id"]
         _ok(http.put(f"/admin/cameras/{camera_id}/counting-line", json=COUNTING_LINE))
         zones = [_ok(http.post(f"/admin/cameras/{camera_id}/zones", json=zone))["zone"] for zone in ZONES]
+        # The worker uploads a person-blurred frame on its first config poll: the owner app draws the
+        # zones over it.
+        _ok(http.post(f"/admin/cameras/{camera_id}/snapshot-request"))
         invite = _ok(
             http.post(
                 f"/admin/organizations/{org['id']}/invites", json={"email": OWNER_EMAIL, "role": "owner"}

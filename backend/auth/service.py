@@ -61,8 +61,10 @@ async def change_password(
     await end_all_sessions(session, user.id)
 
 
-def _reset_link(settings: Settings, token: str) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/app/reset#token={token}"
+def _link(settings: Settings, page: str, token: str) -> str:
+    """The owner app's page `page` (`reset`, `invite`) with a one-time token in the URL fragment, which
+    browsers never send to a server nor put in a Referer."""
+    return f"{settings.public_base_url.rstrip('/')}/app/{page}#token={token}"
 
 
 async def request_password_reset(session: AsyncSession, settings: Settings, email: str) -> str | None:
@@ -95,7 +97,7 @@ async def request_password_reset(session: AsyncSession, settings: Settings, emai
         )
     )
     await session.flush()
-    return _reset_link(settings, token)
+    return _link(settings, "reset", token)
 
 
 async def confirm_password_reset(
@@ -206,8 +208,7 @@ async def create_invite(
     )
     session.add(invite)
     await session.flush()
-    # The token travels in the fragment, which browsers never send to a server (nor in Referer).
-    link = f"{settings.public_base_url.rstrip('/')}/app/invite#token={token}"
+    link = _link(settings, "invite", token)
     return IssuedInvite(invite=invite, token=token, link=link)
 
 

@@ -140,6 +140,7 @@ def test_main_job(demo_database: str | None, tmp_path: Path) -> None:
     assert checked["outsider"] == dict.fromkeys(KPI_ROUTES, 404)
     # The owner app, signed in with the credentials the demo prints, shows the replayed morning.
     assert checked["app_footfall"] == str(dashboard["footfall"]["value"])
+    assert checked["snapshot"] == "image/jpeg"
 
 
 def _checks_while_backend_runs(base_url: str, result: DemoResult) -> dict[str, object]:
@@ -155,6 +156,12 @@ def _checks_while_backend_runs(base_url: str, result: DemoResult) -> dict[str, o
                 ).status_code
                 for route in KPI_ROUTES
             }
+    with httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {result.tenant.owner_token}"}, timeout=30
+    ) as http:
+        # The worker uploaded the snapshot the demo asked for: the owner app draws the zones over it.
+        path = f"/stores/{result.tenant.store_id}/cameras/{result.tenant.camera_id}/snapshot"
+        statuses["snapshot"] = http.get(path).headers.get("content-type")
     statuses["app_footfall"] = _footfall_in_the_owner_app(base_url, result)
     return statuses
 

@@ -89,6 +89,33 @@ function missingLink(main, title, text) {
   replace(main, card(title, h("p", { text }), h("p", {}, h("a", { href: "/app/signin", text: "Go to sign in" }))));
 }
 
+/**
+ * Submit a one-time link's password form: check the password pair, `send()`, then the overview with the
+ * `done` notice; a 404 (the link was used or has expired) shows `expired` instead of the form, a 429 how
+ * long to wait, anything else the API's error next to its field. The link's token is forgotten once used.
+ */
+function onLinkSubmit(main, { form, submit, pair, kind }, { send, done, expired }) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const problem = pair.problem();
+    if (problem) return fieldError(form, ...problem);
+    submit.disabled = true;
+    try {
+      await send();
+      pending[kind] = null;
+      notify(done);
+      navigate("/app/", { replace: true });
+    } catch (exc) {
+      submit.disabled = false;
+      if (exc.status === 404) {
+        pending[kind] = null;
+        replace(main, expired);
+      } else showErrors(form, exc.status === 429 ? { message: throttled(exc) } : exc);
+    }
+  });
+}
+
 /** /app/reset#token=… */
 export function reset(main) {
   document.title = "Choose a new password · Store Intelligence";
@@ -97,24 +124,10 @@ export function reset(main) {
   const pair = passwordPair("password");
   const submit = submitButton("Set password and sign in", "reset-submit");
   const form = h("form", { novalidate: true, "data-testid": "reset-form" }, ...pair.fields, formError(), h("div", { class: "actions" }, submit));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    const problem = pair.problem();
-    if (problem) return fieldError(form, ...problem);
-    submit.disabled = true;
-    try {
-      await api.confirmReset(token, pair.password.value);
-      pending.reset = null;
-      notify("Your password is changed. You are signed in.");
-      navigate("/app/", { replace: true });
-    } catch (exc) {
-      submit.disabled = false;
-      if (exc.status === 404) {
-        pending.reset = null;
-        replace(main, card("This link has expired", h("p", { text: "This password reset link is invalid or has expired (or it was already used)." }), h("p", {}, h("a", { href: "/app/forgot", text: "Ask for a new link" }))));
-      } else showErrors(form, exc.status === 429 ? { message: throttled(exc) } : exc);
-    }
+  onLinkSubmit(main, { form, submit, pair, kind: "reset" }, {
+    send: () => api.confirmReset(token, pair.password.value),
+    done: "Your password is changed. You are signed in.",
+    expired: card("This link has expired", h("p", { text: "This password reset link is invalid or has expired (or it was already used)." }), h("p", {}, h("a", { href: "/app/forgot", text: "Ask for a new link" }))),
   });
   replace(main, card("Choose a new password", form));
   pair.password.focus();
@@ -136,24 +149,10 @@ export function invite(main) {
     formError(),
     h("div", { class: "actions" }, submit),
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    const problem = pair.problem();
-    if (problem) return fieldError(form, ...problem);
-    submit.disabled = true;
-    try {
-      await api.acceptInvite(token, pair.password.value, name.value.trim());
-      pending.invite = null;
-      notify("Welcome! Your account is ready.");
-      navigate("/app/", { replace: true });
-    } catch (exc) {
-      submit.disabled = false;
-      if (exc.status === 404) {
-        pending.invite = null;
-        replace(main, card("This invite has expired", h("p", { text: "This invite link is invalid or has expired (or it was already used). Ask the person who invited you for a new one." }), h("p", {}, h("a", { href: "/app/signin", text: "Go to sign in" }))));
-      } else showErrors(form, exc);
-    }
+  onLinkSubmit(main, { form, submit, pair, kind: "invite" }, {
+    send: () => api.acceptInvite(token, pair.password.value, name.value.trim()),
+    done: "Welcome! Your account is ready.",
+    expired: card("This invite has expired", h("p", { text: "This invite link is invalid or has expired (or it was already used). Ask the person who invited you for a new one." }), h("p", {}, h("a", { href: "/app/signin", text: "Go to sign in" }))),
   });
   replace(main, card("Accept your invite", h("p", { class: "hint", text: "Choose a password to finish creating your account." }), form));
   name.focus();
