@@ -100,6 +100,13 @@ async def _revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datet
     )
 
 
+async def _presented(session: AsyncSession, settings: Settings, token: str) -> RefreshToken | None:
+    """The stored refresh token a browser presented (looked up by its keyed hash), or None."""
+    return await session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == keyed_hash(settings.server_secret, token))
+    )
+
+
 async def rotate_session(
     session: AsyncSession, settings: Settings, token: str, user_agent: str | None
 ) -> Rotated | Refused:
@@ -110,9 +117,7 @@ async def rotate_session(
     request commit in every case so those revocations stick.
     """
     now = utcnow()
-    presented = await session.scalar(
-        select(RefreshToken).where(RefreshToken.token_hash == keyed_hash(settings.server_secret, token))
-    )
+    presented = await _presented(session, settings, token)
     if presented is None:
         return Refused("unknown")
     family_id = presented.family_id
@@ -157,9 +162,7 @@ async def rotate_session(
 
 async def end_session(session: AsyncSession, settings: Settings, token: str) -> uuid.UUID | None:
     """Revoke the family of a presented refresh token (sign-out). Returns the user id, None if unknown."""
-    presented = await session.scalar(
-        select(RefreshToken).where(RefreshToken.token_hash == keyed_hash(settings.server_secret, token))
-    )
+    presented = await _presented(session, settings, token)
     if presented is None:
         return None
     await _revoke_family(session, presented.family_id, utcnow())
