@@ -1,14 +1,18 @@
-"""Prometheus metrics: HTTP traffic, ingestion outcomes and lag, cameras by status, database pool.
+"""Prometheus metrics: HTTP traffic, ingestion outcomes and lag, cameras by status, the workers' own
+figures, database pool.
 
 One registry per application (built in `create_app`, kept on `app.state.metrics`), so tests and several
-apps in one process never share counters. Gauges that describe state (cameras by status, pool usage) are
-computed when `/metrics` is scraped.
+apps in one process never share counters. Gauges that describe state (cameras by status, worker figures,
+pool usage) are computed when `/metrics` is scraped, from the cameras table alone (one aggregate query over
+each camera's latest live heartbeat figures, `Camera.reported_*`). No label names a camera, store or
+organization: the number of series stays the same with 10 or 10,000 cameras.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
@@ -20,13 +24,13 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import QueuePool
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.cameras.status import online_since
+from backend.cameras.status import online_clause
 from backend.deps import SessionDep
 from backend.errors import NotFound
 from backend.models import Camera
@@ -35,6 +39,24 @@ from backend.routing import AuthFirstRoute
 
 # Latency buckets (seconds) around the targets: 10 ms live reads, 50-150 ms dashboards and ingest batches.
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0)
+# Ingestion lag buckets (seconds): live delivery (one flush interval, 5 s), a short outage, a day's backlog.
+_LAG_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 6 * 3600.0, 86_400.0, 7 * 86_400.0)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerFigures:
+    """Fleet-wide figures from the latest live heartbeat of every enabled camera.
+
+    `outbox_total`/`outbox_max`: events waiting in workers' outboxes, summed and the largest, over every
+    enabled camera that ever reported (an offline worker's last report still counts: its backlog is
+    real); `heartbeat_age_max_s`: seconds since the oldest latest heartbeat among those cameras; `fps_min`:
+    the lowest processing rate among online cameras (None when none is online).
+    """
+
+    outbox_total: int
+    outbox_max: int
+    heartbeat_age_max_s: float | None
+    fps_min: float | None
 
 
 class Metrics:
@@ -61,16 +83,38 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
-        self.ingest_lag = Gauge(
+        self.ingest_lag = Histogram(
             "storeintel_ingest_lag_seconds",
-            "Receive time minus the newest event time of the camera's last batch.",
-            ["camera_id"],
+            "Per batch of events: receive time minus the newest event time in it.",
+            buckets=_LAG_BUCKETS,
             registry=self.registry,
         )
         self.cameras = Gauge(
             "storeintel_cameras",
-            "Enabled cameras by status (online: heartbeat within the offline threshold).",
+            "Enabled cameras by status (online: a live heartbeat within the offline threshold that did not "
+            "report a clean stop; backend.cameras.status.is_online).",
             ["status"],
+            registry=self.registry,
+        )
+        self.outbox_total = Gauge(
+            "storeintel_worker_outbox_events",
+            "Events waiting in the workers' outboxes, summed over the latest heartbeat of every enabled "
+            "camera.",
+            registry=self.registry,
+        )
+        self.outbox_max = Gauge(
+            "storeintel_worker_outbox_events_max",
+            "The largest outbox among the latest heartbeats of enabled cameras.",
+            registry=self.registry,
+        )
+        self.heartbeat_age_max = Gauge(
+            "storeintel_worker_heartbeat_age_max_seconds",
+            "Seconds since the oldest latest heartbeat of an enabled camera that ever sent one (NaN: none).",
+            registry=self.registry,
+        )
+        self.fps_min = Gauge(
+            "storeintel_worker_fps_min",
+            "Lowest processing rate (frames/s) reported by an online camera (NaN: none online).",
             registry=self.registry,
         )
         self.pool = Gauge(
@@ -89,12 +133,13 @@ class Metrics:
         newest_event: datetime | None,
         received_at: datetime,
     ) -> None:
-        """Count one batch's outcomes and update the camera's ingestion lag (seconds)."""
+        """Count one batch's outcomes and observe its ingestion lag (seconds); `camera_id` is for the caller's
+        logs only, never a label."""
         self.events.labels("accepted").inc(accepted)
         self.events.labels("duplicate").inc(duplicates)
         self.events.labels("rejected").inc(rejected)
         if newest_event is not None:
-            self.ingest_lag.labels(camera_id).set(max(0.0, (received_at - newest_event).total_seconds()))
+            self.ingest_lag.observe(max(0.0, (received_at - newest_event).total_seconds()))
 
     def observe_pool(self, engine: AsyncEngine) -> None:
         """Read the pool's current usage (PostgreSQL's QueuePool; SQLite reports only checked-out)."""
@@ -111,6 +156,15 @@ class Metrics:
             self.cameras.labels(status).set(0)
         for status, count in counts:
             self.cameras.labels(status).set(count)
+
+    def set_worker_figures(self, figures: WorkerFigures) -> None:
+        """Replace the worker gauges (NaN where a figure is not measured)."""
+        nan = float("nan")
+        self.outbox_total.set(figures.outbox_total)
+        self.outbox_max.set(figures.outbox_max)
+        age = figures.heartbeat_age_max_s
+        self.heartbeat_age_max.set(nan if age is None else age)
+        self.fps_min.set(nan if figures.fps_min is None else figures.fps_min)
 
 
 def route_templates(routes: Iterable[BaseRoute]) -> dict[int, str]:
@@ -180,13 +234,31 @@ class MetricsMiddleware:
 router = APIRouter(route_class=AuthFirstRoute, tags=["operations"])
 
 
-async def _camera_status_counts(session: AsyncSession, since: datetime) -> list[tuple[str, int]]:
-    # `backend.cameras.status.is_online` counted in SQL: a heartbeat at or after `since`.
-    online = func.coalesce(Camera.last_heartbeat_at >= since, False)
-    rows = await session.execute(
-        select(online, func.count()).where(Camera.enabled.is_(True)).group_by(online)
+async def _camera_figures(
+    session: AsyncSession, now: datetime, offline_after_s: float
+) -> tuple[list[tuple[str, int]], WorkerFigures]:
+    """Cameras by status and the worker figures in one aggregate query over the enabled cameras."""
+    online = online_clause(now, offline_after_s)
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((online, 1), else_=0)), 0),
+                func.coalesce(func.sum(Camera.reported_outbox_depth), 0),
+                func.coalesce(func.max(Camera.reported_outbox_depth), 0),
+                func.min(Camera.last_heartbeat_at),
+                func.min(case((online, Camera.reported_fps))),
+            ).where(Camera.enabled.is_(True))
+        )
+    ).one()
+    total, up, outbox_total, outbox_max, oldest, fps_min = row
+    figures = WorkerFigures(
+        outbox_total=int(outbox_total),
+        outbox_max=int(outbox_max),
+        heartbeat_age_max_s=None if oldest is None else max(0.0, (now - oldest).total_seconds()),
+        fps_min=None if fps_min is None else float(fps_min),
     )
-    return [("online" if is_online else "offline", count) for is_online, count in rows]
+    return [("online", int(up)), ("offline", int(total) - int(up))], figures
 
 
 @router.get("/metrics", include_in_schema=False)
@@ -206,6 +278,7 @@ async def metrics_endpoint(request: Request, session: SessionDep) -> Response:
     metrics: Metrics = request.app.state.metrics
     engine: AsyncEngine = request.app.state.engine
     metrics.observe_pool(engine)
-    since = online_since(utcnow(), settings.camera_offline_after_s)
-    metrics.set_camera_statuses(await _camera_status_counts(session, since))
+    statuses, figures = await _camera_figures(session, utcnow(), settings.camera_offline_after_s)
+    metrics.set_camera_statuses(statuses)
+    metrics.set_worker_figures(figures)
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -159,7 +159,8 @@ async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD)
 async def make_heartbeat(session: AsyncSession, camera: Camera, **fields: Any) -> Any:
     """A CameraHeartbeat row of `camera`, healthy by default (fps 9.5, stream ok, empty outbox).
 
-    `received_at` defaults to now; `Camera.last_heartbeat_at` is moved to it when later (as ingestion does).
+    `received_at` defaults to now; `Camera.last_heartbeat_at` is moved to it when later and its figures
+    become the camera's `reported_*` (as ingestion does for a live heartbeat).
     """
     from backend.models import CameraHeartbeat, StreamStatus
     from backend.models.base import utcnow
@@ -187,6 +188,9 @@ async def make_heartbeat(session: AsyncSession, camera: Camera, **fields: Any) -
     )
     if camera.last_heartbeat_at is None or camera.last_heartbeat_at < heartbeat.received_at:
         camera.last_heartbeat_at = heartbeat.received_at
+        camera.reported_stream_status = heartbeat.stream_status
+        camera.reported_fps = heartbeat.fps
+        camera.reported_outbox_depth = heartbeat.outbox_depth
     await session.flush()
     return heartbeat
 
@@ -214,10 +218,13 @@ async def make_snapshot(
 
 
 async def make_event(session: AsyncSession, camera: Camera, ts: Any, type: str = "IN", **fields: Any) -> Any:
-    """An Event row of `camera` stamped `ts` (UTC); moves `Camera.last_event_at` forward."""
+    """An Event row of `camera` stamped `ts` (UTC) and received at `received_at` (default `ts`: delivered
+    live); moves `Camera.last_event_at` and `Camera.last_event_received_at` forward."""
     from backend.models import Event, EventType
 
+    received_at = fields.pop("received_at", ts)
     event = Event(
+        received_at=received_at,
         org_id=camera.org_id,
         camera_id=camera.id,
         store_id=camera.store_id,
@@ -230,5 +237,7 @@ async def make_event(session: AsyncSession, camera: Camera, ts: Any, type: str =
     session.add(event)
     if camera.last_event_at is None or camera.last_event_at < ts:
         camera.last_event_at = ts
+    if camera.last_event_received_at is None or camera.last_event_received_at < received_at:
+        camera.last_event_received_at = received_at
     await session.flush()
     return event

@@ -37,7 +37,10 @@ Confidence = Annotated[float, Strict(), Field(ge=0.0, le=1.0)]
 EventType = Literal["IN", "OUT", "ZONE_ENTER", "ZONE_EXIT"]  # backend.models.EventType values
 ZONE_EVENT_TYPES: frozenset[str] = frozenset({"ZONE_ENTER", "ZONE_EXIT"})
 # A Literal rather than the backend's StreamStatus enum keeps the schema self-contained for the OpenAPI body.
-StreamStatus = Literal["ok", "reconnecting", "failed"]
+# ok: frames flow; reconnecting: the stream is being reopened; failed: several reopenings in a row failed;
+# frozen: frames arrive but the image stopped changing (a hung encoder, worker/source.py); stopped: the
+# worker's last heartbeat before a clean stop.
+StreamStatus = Literal["ok", "reconnecting", "failed", "frozen", "stopped"]
 
 
 def format_utc(ts: datetime) -> str:
@@ -174,6 +177,17 @@ class EventsResult(BaseModel):
 # --- POST /worker/heartbeat ------------------------------------------------------------------------------
 
 
+class DetectionIn(BaseModel):
+    """Detection settings a worker reports running: processing rate (frames/s, 0: every frame), model input
+    size (pixels), confidence threshold 0..1."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+    target_fps: float = Field(ge=0, le=1000)
+    imgsz: int = Field(ge=1, le=10_000)
+    conf: float = Field(ge=0, le=1)
+
+
 class HeartbeatIn(BaseModel):
     """Body of `POST /worker/heartbeat`: rates in frames/s, counters since the worker started, depth in
     events; `zone_counts` maps zone ids of this camera to the people in them now."""
@@ -199,6 +213,11 @@ class HeartbeatIn(BaseModel):
     # (never at receipt, which is not when it was made) and does not renew the camera's health: its
     # figures are history, the live heartbeat sent before it is the camera's state.
     late: Annotated[bool, Strict()] = False
+    # What the worker runs now: the `config_version` of the camera config it applied (None: none yet, it
+    # runs on its local settings) and the detection settings in use, which differ from the config's where
+    # the worker refused one (an image size its fixed-size model cannot take; `last_error` says why).
+    config_version: int | None = Field(default=None, ge=1)
+    detection: DetectionIn | None = None
 
 
 # --- GET /worker/config ----------------------------------------------------------------------------------
@@ -229,6 +248,12 @@ class DetectionOut(BaseModel):
     target_fps: float
     imgsz: int
     conf: float
+
+
+# The one home of the detection defaults: a new camera's row (backend.models.Camera), the admin API's
+# camera body and the worker's own settings before the backend answered all read them here, so the admin
+# sees what the worker runs. conf 0.1 keeps ByteTrack's low-score association fed (worker/detector.py).
+DETECTION_DEFAULTS = DetectionOut(target_fps=10.0, imgsz=640, conf=0.1)
 
 
 class WorkerConfig(BaseModel):

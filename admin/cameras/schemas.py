@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from admin.common import Name
 from backend.cameras.status import CameraStatus
+from worker.protocol import DETECTION_DEFAULTS
 
 
 class CameraCreate(BaseModel):
@@ -18,12 +19,25 @@ class CameraCreate(BaseModel):
     name: Name
     is_counting_line: bool = False
     target_fps: float = Field(
-        default=10.0, gt=0, le=60, description="Frames per second the worker processes."
+        default=DETECTION_DEFAULTS.target_fps,
+        gt=0,
+        le=60,
+        description="Frames per second the worker processes.",
     )
     imgsz: int = Field(
-        default=640, ge=160, le=1920, multiple_of=32, description="Detector input size, pixels."
+        default=DETECTION_DEFAULTS.imgsz,
+        ge=160,
+        le=1920,
+        multiple_of=32,
+        description="Detector input size, pixels. A fixed-size model export (the shipped OpenVINO INT8 "
+        "model is 640) runs only at its own size; the worker reports any other in `last_error`.",
     )
-    conf: float = Field(default=0.25, ge=0.01, le=0.99, description="Detector confidence threshold.")
+    conf: float = Field(
+        default=DETECTION_DEFAULTS.conf,
+        ge=0.01,
+        le=0.99,
+        description="Detector confidence threshold handed to the tracker.",
+    )
 
 
 class CameraUpdate(BaseModel):

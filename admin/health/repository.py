@@ -89,7 +89,8 @@ async def latest_heartbeats(
 async def event_counts_since(
     session: AsyncSession, cameras: Sequence[Camera], since: datetime
 ) -> dict[uuid.UUID, int]:
-    """Per camera id, how many events it sent stamped (`ts`) at or after `since` (UTC)."""
+    """Per camera id, how many of its events arrived (`received_at`) at or after `since` (UTC); through the
+    `(org_id, camera_id, received_at)` index."""
     if not cameras:
         return {}
     rows = await session.execute(
@@ -97,7 +98,7 @@ async def event_counts_since(
         .where(
             Event.org_id.in_({c.org_id for c in cameras}),
             Event.camera_id.in_([c.id for c in cameras]),
-            Event.ts >= since,
+            Event.received_at >= since,
         )
         .group_by(Event.camera_id)
     )

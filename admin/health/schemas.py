@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from backend.cameras.status import CameraStatus
+from worker.protocol import DetectionIn
 
 
 class CameraHealth(BaseModel):
@@ -23,8 +24,8 @@ class CameraHealth(BaseModel):
     is_counting_line: bool
     status: CameraStatus
     stale_reason: str | None = Field(
-        description="Why a stale camera is stale: stream_<status>, no_frames, frames_not_advancing, "
-        "events_stalled; null otherwise."
+        description="Why a stale camera is stale: stream_reconnecting, stream_failed, stream_frozen, "
+        "no_frames, frames_not_advancing, events_stalled; null otherwise."
     )
     last_heartbeat_at: datetime | None
     fps: float | None = Field(description="Processing frames per second in the latest heartbeat.")
@@ -34,7 +35,21 @@ class CameraHealth(BaseModel):
     events_dropped: int | None
     stream_status: str | None
     last_error: str | None
-    last_event_at: datetime | None
+    last_event_at: datetime | None = Field(description="The newest event time (`ts`) received.")
+    last_event_received_at: datetime | None = Field(
+        description="When a batch of events last arrived (replayed or late events have older `ts`)."
+    )
+    config_version: int = Field(
+        description="The camera config's current version (every change increments it)."
+    )
+    applied_config_version: int | None = Field(
+        description="The config version the worker reported running in its latest live heartbeat (null: none "
+        "reported; lower than `config_version`: the change has not reached the worker yet)."
+    )
+    detection_running: DetectionIn | None = Field(
+        description="The detection settings the worker reported running; they differ from the camera's "
+        "where the worker refused one (`last_error` says why)."
+    )
     snapshot_at: datetime | None
     snapshot_age_s: float | None = Field(description="Seconds since the latest snapshot was captured.")
-    events_last_hour: int = Field(description="Events stamped within the last 3600 s.")
+    events_last_hour: int = Field(description="Events that arrived within the last 3600 s.")

@@ -20,6 +20,7 @@ from backend.cameras.status import (
 )
 from backend.config import Settings
 from backend.models import Camera, CameraHeartbeat
+from worker.protocol import DetectionIn
 
 EVENTS_WINDOW = timedelta(hours=1)
 # "status" sorts worst first.
@@ -69,10 +70,14 @@ async def states(
         rows = beats.get(camera.id, [])
         latest = _sample(rows[0]) if rows else None
         previous = _sample(rows[1]) if len(rows) > 1 else None
-        status = camera_status(camera.last_heartbeat_at, latest, previous, camera.last_event_at, now, limits)
+        status = camera_status(
+            camera.last_heartbeat_at, latest, previous, camera.last_event_received_at, now, limits
+        )
         reason = None
         if status is CameraStatus.STALE and latest is not None:
-            reason = stale_reason(latest, previous, camera.last_event_at, now, limits.events_stalled_after_s)
+            reason = stale_reason(
+                latest, previous, camera.last_event_received_at, now, limits.events_stalled_after_s
+            )
         result.append(CameraState(camera, store_name, status, reason, rows[0] if rows else None))
     return result
 
@@ -126,6 +131,14 @@ async def health_rows(
                 stream_status=str(beat.stream_status) if beat else None,
                 last_error=beat.last_error if beat else None,
                 last_event_at=camera.last_event_at,
+                last_event_received_at=camera.last_event_received_at,
+                config_version=camera.config_version,
+                applied_config_version=camera.reported_config_version,
+                detection_running=(
+                    DetectionIn.model_validate(camera.reported_detection)
+                    if camera.reported_detection
+                    else None
+                ),
                 snapshot_at=camera.snapshot_at,
                 snapshot_age_s=(now - camera.snapshot_at).total_seconds() if camera.snapshot_at else None,
                 events_last_hour=counts.get(camera.id, 0),

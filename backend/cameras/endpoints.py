@@ -69,7 +69,12 @@ async def list_cameras(
                 name=camera.name,
                 is_counting_line=camera.is_counting_line,
                 status="online"
-                if is_online(camera.last_heartbeat_at, now, settings.camera_offline_after_s)
+                if is_online(
+                    camera.last_heartbeat_at,
+                    now,
+                    settings.camera_offline_after_s,
+                    reported_stream_status=camera.reported_stream_status,
+                )
                 else "offline",
                 last_heartbeat_at=camera.last_heartbeat_at,
                 snapshot_at=camera.snapshot_at,

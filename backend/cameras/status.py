@@ -1,16 +1,20 @@
 """Camera health status (online, stale, offline) from heartbeats and events: pure code, no I/O.
 
 The one home of the online/offline rule (`is_online`): the admin health view (`camera_status`), the owner
-`/live` camera list and the store list's camera counts (`online_since`, as SQL) all decide with it.
-Definitions (thresholds are settings):
+`/live` camera list, the store list's camera counts and `/metrics` (`online_clause`, its SQL form) all
+decide with it. Every time here is an *arrival* time at the backend (UTC), never a time the worker put on
+its data: a replayed recording or a worker catching up after an outage sends old event times while it is
+working normally. Definitions (thresholds are settings):
 
-- **offline**: no heartbeat ever, or none for longer than `offline_after_s` (default 60 s, two heartbeat
-  intervals): `is_online` is False.
+- **offline**: no live heartbeat ever, or none for longer than `offline_after_s` (default 60 s, two
+  heartbeat intervals), or the latest live heartbeat reported `stream_status` `stopped` (the worker's
+  final heartbeat on a clean stop): `is_online` is False.
 - **stale**: heartbeats arrive but the camera is not producing: the latest heartbeat reports
-  `stream_status` other than `ok`, or `fps` of 0, or `frames_read` did not advance since the previous
-  heartbeat of the same worker process (same process: uptime grew), or the worker holds undelivered
-  events (`outbox_depth > 0`) while no event has arrived for longer than `events_stalled_after_s`.
-- **online**: otherwise.
+  `stream_status` other than `ok` (`reconnecting`, `failed`, `frozen`: the image stopped changing), or
+  `fps` of 0, or `frames_read` did not advance since the previous heartbeat of the same worker process
+  (same process: uptime grew), or the worker holds undelivered events (`outbox_depth > 0`) while no batch
+  of events has *arrived* for longer than `events_stalled_after_s`.
+- **online**: otherwise. A worker catching up (events waiting, batches arriving) is online.
 """
 
 from __future__ import annotations
@@ -18,6 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+from sqlalchemy import ColumnElement, and_, func
+
+from backend.models import Camera
+
+STOPPED = "stopped"  # the stream status of a worker's final heartbeat (worker.protocol.StreamStatus)
 
 
 class CameraStatus(StrEnum):
@@ -58,25 +68,47 @@ def online_since(now: datetime, offline_after_s: float) -> datetime:
     return now - timedelta(seconds=offline_after_s)
 
 
-def is_online(last_heartbeat_at: datetime | None, now: datetime, offline_after_s: float) -> bool:
-    """Whether a camera whose latest heartbeat was received at `last_heartbeat_at` (UTC, None when it never
-    sent one) is online at `now`: a heartbeat at most `offline_after_s` seconds old.
+def is_online(
+    last_heartbeat_at: datetime | None,
+    now: datetime,
+    offline_after_s: float,
+    *,
+    reported_stream_status: str | None,
+) -> bool:
+    """Whether a camera whose latest live heartbeat was received at `last_heartbeat_at` (UTC, None when it
+    never sent one) and reported `reported_stream_status` (`Camera.reported_stream_status`) is online at
+    `now`: a heartbeat at most `offline_after_s` seconds old that did not announce a clean stop.
 
-    Example: heartbeat 60 s before `now`, threshold 60 s → True; 60.001 s → False; never → False.
+    Example: heartbeat 60 s before `now`, threshold 60 s → True; 60.001 s → False; never → False; 5 s
+    ago but `stopped` → False.
     """
-    return last_heartbeat_at is not None and last_heartbeat_at >= online_since(now, offline_after_s)
+    return (
+        last_heartbeat_at is not None
+        and last_heartbeat_at >= online_since(now, offline_after_s)
+        and reported_stream_status != STOPPED
+    )
+
+
+def online_clause(now: datetime, offline_after_s: float) -> ColumnElement[bool]:
+    """`is_online` as a SQL condition on `cameras` (never NULL), for counting cameras in the database."""
+    return and_(
+        func.coalesce(Camera.last_heartbeat_at >= online_since(now, offline_after_s), False),
+        func.coalesce(Camera.reported_stream_status != STOPPED, True),
+    )
 
 
 def stale_reason(
     latest: HeartbeatSample,
     previous: HeartbeatSample | None,
-    last_event_at: datetime | None,
+    last_event_received_at: datetime | None,
     now: datetime,
     events_stalled_after_s: float,
 ) -> str | None:
     """Why a camera that still sends heartbeats is stale, or None when it is producing.
 
-    Returns one of `stream_<status>`, `no_frames` (fps is 0), `frames_not_advancing`, `events_stalled`.
+    `last_event_received_at` is when a batch of events last arrived (UTC, `Camera.last_event_received_at`).
+    Returns one of `stream_<status>` (`stream_reconnecting`, `stream_failed`, `stream_frozen`), `no_frames`
+    (fps is 0), `frames_not_advancing`, `events_stalled`.
     """
     if latest.stream_status != "ok":
         return f"stream_{latest.stream_status}"
@@ -90,7 +122,8 @@ def stale_reason(
     ):
         return "frames_not_advancing"
     if latest.outbox_depth > 0 and (
-        last_event_at is None or (now - last_event_at).total_seconds() > events_stalled_after_s
+        last_event_received_at is None
+        or (now - last_event_received_at).total_seconds() > events_stalled_after_s
     ):
         return "events_stalled"
     return None
@@ -100,27 +133,28 @@ def camera_status(
     last_heartbeat_at: datetime | None,
     latest: HeartbeatSample | None,
     previous: HeartbeatSample | None,
-    last_event_at: datetime | None,
+    last_event_received_at: datetime | None,
     now: datetime,
     thresholds: StatusThresholds,
 ) -> CameraStatus:
     """The camera's status at `now` (all datetimes timezone-aware UTC).
 
     Args:
-        last_heartbeat_at: when the latest heartbeat was received (`Camera.last_heartbeat_at`).
+        last_heartbeat_at: when the latest live heartbeat was received (`Camera.last_heartbeat_at`).
         latest: that heartbeat's content, or None when unknown (then a recent heartbeat means online).
         previous: the heartbeat before it, or None.
-        last_event_at: when the latest event was received (`Camera.last_event_at`).
+        last_event_received_at: when a batch of events last arrived (`Camera.last_event_received_at`).
         now: the reference time.
         thresholds: see `StatusThresholds`.
 
     Example: a heartbeat 20 s ago reporting fps 9.5 and frames advancing, no events pending → online;
-    the same 90 s ago (threshold 60 s) → offline.
+    the same 90 s ago (threshold 60 s) → offline; the same 5 s ago reporting `stopped` → offline.
     """
-    if not is_online(last_heartbeat_at, now, thresholds.offline_after_s):
+    reported = latest.stream_status if latest is not None else None
+    if not is_online(last_heartbeat_at, now, thresholds.offline_after_s, reported_stream_status=reported):
         return CameraStatus.OFFLINE
     if latest is None:
         return CameraStatus.ONLINE
-    if stale_reason(latest, previous, last_event_at, now, thresholds.events_stalled_after_s):
+    if stale_reason(latest, previous, last_event_received_at, now, thresholds.events_stalled_after_s):
         return CameraStatus.STALE
     return CameraStatus.ONLINE

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from backend.auth.principals import CameraPrincipal
 from backend.models import Camera, CameraHeartbeat, CountingLine, Event, Snapshot, Store, Zone
+from worker.protocol import HeartbeatIn
 
 
 @dataclass(slots=True)
@@ -190,11 +191,14 @@ async def touch_camera_events(
 ) -> None:
     """Record that the camera was seen at `now` and, when given, sent an event stamped `newest_event_ts`.
 
-    One UPDATE per batch; `last_event_at` only moves forward (late events do not rewind it).
+    One UPDATE per batch; `last_event_at` only moves forward (late events do not rewind it);
+    `last_event_received_at` becomes `now` whenever the batch held a valid event (a repeat included: the
+    worker's delivery is flowing), which is what camera health's "events stalled" rule reads.
     """
     values: dict[str, Any] = {"last_seen_at": now}
     if newest_event_ts is not None:
         values["last_event_at"] = _later(Camera.last_event_at, newest_event_ts)
+        values["last_event_received_at"] = _later(Camera.last_event_received_at, now)
     await session.execute(
         update(Camera)
         .where(Camera.org_id == camera.org_id, Camera.id == camera.camera_id)
@@ -208,15 +212,25 @@ async def add_heartbeat(
     camera: CameraPrincipal,
     heartbeat: CameraHeartbeat | None,
     now: datetime,
+    running: HeartbeatIn | None = None,
 ) -> None:
-    """Mark the camera as seen at `now` (UTC); with a live `heartbeat`, store its row and set
-    `last_heartbeat_at` (never backwards). None stands for a late heartbeat from the worker's buffer: it is
-    not kept in the history, whose newest rows admin health reads as the camera's state now."""
+    """Mark the camera as seen at `now` (UTC); with a live `heartbeat`, store its row, set
+    `last_heartbeat_at` (never backwards) and copy its figures, and what `running` (the heartbeat's body)
+    says the worker runs, to the camera's `reported_*` columns. None
+    stands for a late heartbeat from the worker's buffer: it is not kept in the history, whose newest rows
+    admin health reads as the camera's state now."""
     values: dict[str, Any] = {"last_seen_at": now}
     if heartbeat is not None:
         session.add(heartbeat)
         await session.flush()
         values["last_heartbeat_at"] = _later(Camera.last_heartbeat_at, now)
+        values["reported_stream_status"] = heartbeat.stream_status
+        values["reported_fps"] = heartbeat.fps
+        values["reported_outbox_depth"] = heartbeat.outbox_depth
+        values["reported_config_version"] = running.config_version if running else None
+        values["reported_detection"] = (
+            running.detection.model_dump() if running and running.detection else None
+        )
     await session.execute(
         update(Camera)
         .where(Camera.org_id == camera.org_id, Camera.id == camera.camera_id)

@@ -300,7 +300,7 @@ async def record_heartbeat(
         zone_counts=zone_counts,
         observed_at=body.observed_at,
     )
-    await repository.add_heartbeat(session, camera, None if body.late else heartbeat, now)
+    await repository.add_heartbeat(session, camera, None if body.late else heartbeat, now, body)
     at = coverage_time(body.observed_at, now, settings, late=body.late)
     if at is not None:
         ok = heartbeat.stream_status is StreamStatus.OK

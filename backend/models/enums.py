@@ -41,11 +41,13 @@ class InSide(StrEnum):
 
 
 class StreamStatus(StrEnum):
-    """The worker's view of its video stream, reported in heartbeats."""
+    """The worker's view of its video stream, reported in heartbeats (`worker.protocol.StreamStatus`)."""
 
     OK = "ok"
     RECONNECTING = "reconnecting"
     FAILED = "failed"
+    FROZEN = "frozen"  # frames arrive, the image stopped changing
+    STOPPED = "stopped"  # the worker's final heartbeat before a clean stop
 
 
 def str_enum(enum_cls: type[StrEnum], name: str) -> Any:

@@ -10,7 +10,8 @@ from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.models.base import Base, CreatedAtMixin, TenantMixin, utcnow
-from backend.models.enums import InSide, ZoneKind, str_enum
+from backend.models.enums import InSide, StreamStatus, ZoneKind, str_enum
+from worker.protocol import DETECTION_DEFAULTS
 
 
 class Store(TenantMixin, CreatedAtMixin, Base):
@@ -41,6 +42,15 @@ class Camera(TenantMixin, CreatedAtMixin, Base):
     Only counting-line cameras (`is_counting_line`) feed footfall and occupancy. The worker key is stored as
     `key_prefix` (public, for lookup) and `key_hash` (hex HMAC-SHA256 of the key with the server secret).
     `config_version` increases with every calibration change so workers pick it up on their next poll.
+    `target_fps`, `imgsz` and `conf` are the detection settings the worker applies live (defaults:
+    `worker.protocol.DETECTION_DEFAULTS`).
+
+    Health (UTC): `last_heartbeat_at` is when the latest live heartbeat arrived and `reported_*` are its
+    figures (stream status, processing fps, outbox depth), kept on the row so fleet-wide checks (`/metrics`,
+    the online rule in SQL) need no heartbeat history, with the config version and detection settings the
+    worker says it runs (`reported_config_version`, `reported_detection`: `{target_fps, imgsz, conf}`);
+    `last_event_at` is the newest event *time* (`ts`) received, `last_event_received_at` when a batch of
+    events last *arrived* (replayed or late footage has old `ts` but arrives now).
     """
 
     __tablename__ = "cameras"
@@ -61,13 +71,21 @@ class Camera(TenantMixin, CreatedAtMixin, Base):
     key_hash: Mapped[str] = mapped_column(String(64))
     key_rotated_at: Mapped[datetime] = mapped_column(default=utcnow)
     config_version: Mapped[int] = mapped_column(default=1)
-    target_fps: Mapped[float] = mapped_column(default=10.0)
-    imgsz: Mapped[int] = mapped_column(default=640)
-    conf: Mapped[float] = mapped_column(default=0.25)
+    target_fps: Mapped[float] = mapped_column(default=DETECTION_DEFAULTS.target_fps)
+    imgsz: Mapped[int] = mapped_column(default=DETECTION_DEFAULTS.imgsz)
+    conf: Mapped[float] = mapped_column(default=DETECTION_DEFAULTS.conf)
     snapshot_requested: Mapped[bool] = mapped_column(default=False)
     last_seen_at: Mapped[datetime | None]
     last_heartbeat_at: Mapped[datetime | None]
+    reported_stream_status: Mapped[StreamStatus | None] = mapped_column(
+        str_enum(StreamStatus, "reported_stream_status")
+    )
+    reported_fps: Mapped[float | None]
+    reported_outbox_depth: Mapped[int | None]
+    reported_config_version: Mapped[int | None]
+    reported_detection: Mapped[dict[str, Any] | None]
     last_event_at: Mapped[datetime | None]
+    last_event_received_at: Mapped[datetime | None]
     snapshot_at: Mapped[datetime | None]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.principals import UserPrincipal
-from backend.cameras.status import online_since
+from backend.cameras.status import online_clause
 from backend.models import Camera, Store
 from backend.stores.schemas import CameraSummary
 from backend.tenancy import readable_stores
@@ -26,12 +26,11 @@ async def camera_summaries(
 ) -> dict[uuid.UUID, CameraSummary]:
     """Per store id: enabled cameras and how many are online at `now` (UTC).
 
-    Online is `backend.cameras.status.is_online`, counted in SQL: a heartbeat at or after
-    `online_since(now, offline_after_s)`.
+    Online is `backend.cameras.status.is_online`, counted in SQL (`online_clause`).
     """
     if not stores:
         return {}
-    online = case((Camera.last_heartbeat_at >= online_since(now, offline_after_s), 1), else_=0)
+    online = case((online_clause(now, offline_after_s), 1), else_=0)
     rows = await session.execute(
         select(
             Camera.store_id,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -10,7 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
 from backend.models.base import utcnow
-from tests.factories import make_camera, make_event, make_heartbeat, make_org, make_snapshot, make_store
+from tests.backend.ingest.helpers import event, wire_ts
+from tests.backend.ingest.test_heartbeat import heartbeat
+from tests.factories import (
+    CameraWithKey,
+    make_camera,
+    make_event,
+    make_heartbeat,
+    make_org,
+    make_snapshot,
+    make_store,
+)
 
 
 async def _fleet(session: AsyncSession, settings: Settings) -> dict[str, str]:
@@ -149,3 +160,57 @@ async def test_events_stalled_threshold_is_a_setting(
         "items"
     ]
     assert [(r["status"], r["stale_reason"]) for r in patient] == [("online", None)]
+
+
+async def test_health_through_the_worker_api_healthy_catching_up_stalled_stopped_frozen(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    # Each camera speaks only through `POST /worker/heartbeat` and `/worker/events`, as a real worker does;
+    # the rules read arrival times and the worker's own reports (backend/cameras/status.py).
+    store = await make_store(session, await make_org(session))
+    now = utcnow()
+    hours_ago = now - timedelta(hours=5)  # a replayed recording or a backlog after an outage
+
+    async def beat(cam: CameraWithKey, **fields: Any) -> None:
+        response = await client.post("/worker/heartbeat", json=heartbeat(**fields), headers=cam.headers)
+        assert response.status_code == 204, response.text
+
+    async def events(cam: CameraWithKey, ts: datetime) -> None:
+        response = await client.post(
+            "/worker/events", json={"events": [event(ts=wire_ts(ts))]}, headers=cam.headers
+        )
+        assert response.status_code == 200, response.text
+
+    healthy = await make_camera(session, settings, store, name="1 healthy")
+    await beat(healthy, frames_read=100, uptime_s=10)
+    await events(healthy, now)
+    await beat(healthy, frames_read=400, uptime_s=40)  # 3 events queued since the batch: normal
+    catching_up = await make_camera(session, settings, store, name="2 catching up")
+    await events(catching_up, hours_ago)  # old event times, arriving now
+    await beat(catching_up, outbox_depth=12_000)
+    stalled = await make_camera(session, settings, store, name="3 stalled")
+    await beat(stalled, outbox_depth=500)  # events waiting, none ever arrived
+    stopped = await make_camera(session, settings, store, name="4 stopped")
+    await beat(stopped, frames_read=100, uptime_s=10)
+    await beat(stopped, frames_read=400, uptime_s=40, stream_status="stopped", outbox_depth=0)
+    frozen = await make_camera(session, settings, store, name="5 frozen")
+    await beat(frozen, stream_status="frozen", last_error="image unchanged for 30 s (frozen stream)")
+
+    response = await client.get(
+        "/admin/cameras/health", params={"store_id": str(store.id), "sort": "name"}, headers=admin_headers
+    )
+    rows = {r["camera_name"]: r for r in response.json()["items"]}
+    assert {name: (r["status"], r["stale_reason"]) for name, r in rows.items()} == {
+        "1 healthy": ("online", None),
+        "2 catching up": ("online", None),
+        "3 stalled": ("stale", "events_stalled"),
+        "4 stopped": ("offline", None),
+        "5 frozen": ("stale", "stream_frozen"),
+    }
+    up = rows["2 catching up"]
+    assert up["outbox_depth"] == 12_000
+    assert up["events_last_hour"] == 1  # arrived now, stamped 5 h ago
+    assert datetime.fromisoformat(up["last_event_at"]) < now - timedelta(hours=4)
+    assert datetime.fromisoformat(up["last_event_received_at"]) >= now - timedelta(seconds=1)
+    assert (rows["4 stopped"]["stream_status"], rows["4 stopped"]["outbox_depth"]) == ("stopped", 0)
+    assert rows["5 frozen"]["last_error"] == "image unchanged for 30 s (frozen stream)"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,10 +15,12 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from backend.config import Settings
 from backend.models.base import utcnow
 from storeintel_app import create_app
+from tests.backend.ingest.test_heartbeat import heartbeat
 from tests.conftest import settings_for
-from tests.factories import make_camera, make_org, make_store
+from tests.factories import CameraWithKey, make_camera, make_org, make_store
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -84,7 +88,50 @@ def test_ingest_outcomes_and_lag() -> None:
     assert samples[("storeintel_ingest_events_total", (("outcome", "accepted"),))] == 480
     assert samples[("storeintel_ingest_events_total", (("outcome", "duplicate"),))] == 15
     assert samples[("storeintel_ingest_events_total", (("outcome", "rejected"),))] == 5
-    assert samples[("storeintel_ingest_lag_seconds", (("camera_id", "cam-1"),))] == pytest.approx(3.0)
+    # One histogram for the fleet: no label per camera.
+    assert samples[("storeintel_ingest_lag_seconds_count", ())] == 1
+    assert samples[("storeintel_ingest_lag_seconds_sum", ())] == pytest.approx(3.0)
+    assert samples[("storeintel_ingest_lag_seconds_bucket", (("le", "5.0"),))] == 1
+    assert samples[("storeintel_ingest_lag_seconds_bucket", (("le", "1.0"),))] == 0
+    assert not [k for k in samples if "cam-1" in str(k)]
+
+
+async def test_worker_figures_from_heartbeats_without_a_label_per_camera(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings
+) -> None:
+    # Through the worker API, as real workers report: outboxes, heartbeat ages and fps aggregated.
+    store = await make_store(session, await make_org(session))
+
+    async def beat(cam: CameraWithKey, **fields: Any) -> None:
+        response = await client.post("/worker/heartbeat", json=heartbeat(**fields), headers=cam.headers)
+        assert response.status_code == 204, response.text
+
+    first = await make_camera(session, settings, store)
+    second = await make_camera(session, settings, store)
+    await make_camera(session, settings, store)  # never reported: no figure of its own
+    before = _samples((await client.get("/metrics")).text)
+    assert before[("storeintel_worker_outbox_events", ())] == 0
+    assert math.isnan(before[("storeintel_worker_fps_min", ())])  # none online: not measured, not 0
+    assert math.isnan(before[("storeintel_worker_heartbeat_age_max_seconds", ())])
+
+    await beat(first, outbox_depth=1200, fps=9.5)
+    await beat(second, outbox_depth=300, fps=4.25)
+    samples = _samples((await client.get("/metrics")).text)
+    assert samples[("storeintel_worker_outbox_events", ())] == 1500
+    assert samples[("storeintel_worker_outbox_events_max", ())] == 1200
+    assert samples[("storeintel_worker_fps_min", ())] == 4.25
+    assert 0 <= samples[("storeintel_worker_heartbeat_age_max_seconds", ())] < 30
+    assert samples[("storeintel_cameras", (("status", "online"),))] == 2
+    assert samples[("storeintel_cameras", (("status", "offline"),))] == 1
+
+    # A clean stop: outbox 0, stopped -> offline, and its fps no longer the fleet's lowest.
+    await beat(second, outbox_depth=0, fps=0, stream_status="stopped")
+    after = _samples((await client.get("/metrics")).text)
+    assert after[("storeintel_worker_outbox_events", ())] == 1200
+    assert after[("storeintel_worker_fps_min", ())] == 9.5
+    assert after[("storeintel_cameras", (("status", "online"),))] == 1
+    series = [k for k in after if k[0].startswith(("storeintel_worker_", "storeintel_cameras"))]
+    assert len(series) == 6  # the same with 3 cameras or 3,000
 
 
 @pytest.fixture

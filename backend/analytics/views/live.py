@@ -28,7 +28,12 @@ def _cameras(ctx: StoreContext) -> list[CameraStatus]:
             name=c.name,
             is_counting_line=c.is_counting_line,
             status="online"
-            if is_online(c.last_heartbeat_at, as_of, ctx.settings.camera_offline_after_s)
+            if is_online(
+                c.last_heartbeat_at,
+                as_of,
+                ctx.settings.camera_offline_after_s,
+                reported_stream_status=c.reported_stream_status,
+            )
             else "offline",
             last_heartbeat_at=c.last_heartbeat_at.astimezone(ctx.tz) if c.last_heartbeat_at else None,
         )

@@ -45,6 +45,10 @@ PREVIOUS = beat(40, frames=5715, uptime=600.0)  # 30 s before the latest, 285 fr
         (10, None, None, None, CameraStatus.ONLINE, None),  # heartbeat time known, content pruned
         (10, beat(10, stream="reconnecting"), PREVIOUS, 5, CameraStatus.STALE, "stream_reconnecting"),
         (10, beat(10, stream="failed"), PREVIOUS, 5, CameraStatus.STALE, "stream_failed"),
+        # Frames arrive but the image stopped changing (worker/source.py's frozen-stream check).
+        (10, beat(10, stream="frozen"), PREVIOUS, 5, CameraStatus.STALE, "stream_frozen"),
+        # The worker's final heartbeat on a clean stop: offline at once, not in 60 s.
+        (2, beat(2, stream="stopped", outbox=0), PREVIOUS, 5, CameraStatus.OFFLINE, None),
         (10, beat(10, fps=0.0), PREVIOUS, 5, CameraStatus.STALE, "no_frames"),
         (10, beat(10, frames=5715), PREVIOUS, 5, CameraStatus.STALE, "frames_not_advancing"),
         # A restart resets frames_read: uptime went down, so it is not a stall.
@@ -56,6 +60,9 @@ PREVIOUS = beat(40, frames=5715, uptime=600.0)  # 30 s before the latest, 285 fr
         (10, beat(10, outbox=42), PREVIOUS, None, CameraStatus.STALE, "events_stalled"),
         # No events for hours but nothing pending: a quiet store, not a stale camera.
         (10, beat(10, outbox=0), PREVIOUS, 7200, CameraStatus.ONLINE, None),
+        # Catching up after an outage: thousands waiting, but batches arrive (the event *times* in them
+        # are hours old; only arrival is compared): online.
+        (10, beat(10, outbox=12_000), PREVIOUS, 3, CameraStatus.ONLINE, None),
     ],
 )
 def test_camera_status(
@@ -66,6 +73,7 @@ def test_camera_status(
     expected: CameraStatus,
     reason: str | None,
 ) -> None:
+    # event_age_s: seconds since a batch of events last *arrived* (Camera.last_event_received_at).
     last_at = None if last_age_s is None else NOW - timedelta(seconds=last_age_s)
     event_at = None if event_age_s is None else NOW - timedelta(seconds=event_age_s)
     assert camera_status(last_at, latest, previous, event_at, NOW, LIMITS) is expected
@@ -85,7 +93,8 @@ def test_camera_status(
 )
 def test_is_online_is_a_heartbeat_at_most_the_threshold_old(age: timedelta | None, expected: bool) -> None:
     last_at = None if age is None else NOW - age
-    assert is_online(last_at, NOW, 60) is expected
+    assert is_online(last_at, NOW, 60, reported_stream_status="ok") is expected
+    assert is_online(last_at, NOW, 60, reported_stream_status="stopped") is False
     # The same rule as the admin status and as the SQL bound (`last_heartbeat_at >= online_since`).
     assert (camera_status(last_at, None, None, None, NOW, LIMITS) is CameraStatus.ONLINE) is expected
     assert (last_at is not None and last_at >= online_since(NOW, 60)) is expected

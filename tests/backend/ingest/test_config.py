@@ -41,7 +41,7 @@ class TestConfig:
             "is_counting_line": True,
             "counting_line": None,
             "zones": [],
-            "detection": {"target_fps": 10.0, "imgsz": 640, "conf": 0.25},
+            "detection": {"target_fps": 10.0, "imgsz": 640, "conf": 0.1},
             "snapshot_requested": False,
         }
 

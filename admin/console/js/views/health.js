@@ -35,10 +35,11 @@ export async function render(main, { query }) {
         [
           { label: "Camera", cell: (c) => h("a", { href: `#/cameras/${c.camera_id}`, text: c.camera_name }) },
           { label: "Store", cell: (c) => h("a", { href: `#/stores/${c.store_id}`, text: c.store_name }) },
-          { label: "Status", cell: (c) => [statusBadge(c.status), c.stale_reason ? h("span", { class: "hint", text: ` ${c.stale_reason.replaceAll("_", " ")}` }) : null] },
+          { label: "Status", cell: (c) => [statusBadge(c.status), statusHint(c)] },
           { label: "fps", class: "num", cell: (c) => (c.fps === null ? "—" : c.fps.toFixed(1)) },
           { label: "Outbox", class: "num", cell: (c) => (c.outbox_depth === null ? "—" : String(c.outbox_depth)) },
           { label: "Last error", class: "error-cell", cell: (c) => c.last_error || "—" },
+          { label: "Config", cell: configCell },
           { label: "Snapshot age", class: "num", cell: (c) => age(c.snapshot_age_s) },
           { label: "Last heartbeat", cell: (c) => when(c.last_heartbeat_at) },
           { label: "Events (1 h)", class: "num", cell: (c) => String(c.events_last_hour) },
@@ -83,4 +84,17 @@ export async function render(main, { query }) {
     }
   }, refresh * 1000);
   return () => clearInterval(timer);
+}
+
+// Why the status is what it is: the stale reason, or "stopped" for a worker that said it stopped cleanly.
+function statusHint(c) {
+  const why = c.stale_reason ? c.stale_reason.replaceAll("_", " ") : c.stream_status === "stopped" ? "stopped" : null;
+  return why ? h("span", { class: "hint", text: ` ${why}` }) : null;
+}
+
+// The config version the worker runs against the camera's: "v7", or "v6 → v7" while the change travels.
+function configCell(c) {
+  if (c.applied_config_version === null) return h("span", { class: "hint", text: `v${c.config_version} (not reported)` });
+  if (c.applied_config_version === c.config_version) return `v${c.config_version}`;
+  return h("span", { class: "hint", text: `v${c.applied_config_version} → v${c.config_version}` });
 }
