@@ -47,12 +47,19 @@ ModelOpt = Annotated[
 ]
 ImgszOpt = Annotated[
     int | None,
-    typer.Option("--imgsz", envvar=f"{ENV}IMGSZ", help="Model input size in pixels. [default: 640]"),
+    typer.Option(
+        "--imgsz",
+        envvar=f"{ENV}IMGSZ",
+        help="Model input size in pixels (`run`: until the camera config answers). [default: 640]",
+    ),
 ]
 ConfOpt = Annotated[
     float | None,
     typer.Option(
-        "--conf", envvar=f"{ENV}CONF", help="Detection threshold 0..1 fed to ByteTrack. [default: 0.1]"
+        "--conf",
+        envvar=f"{ENV}CONF",
+        help="Detection threshold 0..1 fed to ByteTrack (`run`: until the camera config answers). "
+        "[default: 0.1]",
     ),
 ]
 DeviceOpt = Annotated[
@@ -64,7 +71,8 @@ FpsOpt = Annotated[
     typer.Option(
         "--target-fps",
         envvar=f"{ENV}TARGET_FPS",
-        help="Frames processed per second; 0 = all frames. [default: 10]",
+        help="Frames processed per second; 0 = all frames. `run` uses it until the backend's camera "
+        "config answers, which then decides. [default: 10]",
     ),
 ]
 RealtimeOpt = Annotated[
@@ -182,10 +190,12 @@ def run(
     """Count people in SOURCE and send the events to the backend, surviving crashes and outages.
 
     Events are written to a local SQLite outbox first and deleted only once the backend acknowledged them.
-    SIGTERM or Ctrl-C stops after the current frame and flushes the outbox for a bounded time.
+    SIGTERM or Ctrl-C stops after the current frame and flushes the outbox for a bounded time. The
+    camera's settings come from the backend and are followed live. Exit codes: 0 stopped or the source
+    ended, 1 crashed, 2 bad settings, 3 the backend refused the worker key (restarting cannot help).
     """
     from worker.logs import configure_logging
-    from worker.runner import Worker
+    from worker.runner import EXIT_KEY_REFUSED, KEY_REFUSED_HINT, Worker
 
     s = _settings(
         api_url=api,
@@ -219,6 +229,8 @@ def run(
         code = worker.run()
     finally:
         bar.close()
+    if code == EXIT_KEY_REFUSED:
+        typer.echo(f"storeintel-worker: {KEY_REFUSED_HINT}", err=True)
     raise typer.Exit(code)
 
 

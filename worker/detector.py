@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from worker.protocol import DETECTION_DEFAULTS
 from worker.tracks import TrackedPerson
 
 PERSON_CLASS = 0  # COCO class index of "person"
@@ -35,6 +37,20 @@ class PersonTracker(Protocol):
         ...
 
 
+@runtime_checkable
+class ThresholdSetting(Protocol):
+    """A tracker whose detection threshold can change between frames without losing its tracks."""
+
+    def set_conf(self, conf: float) -> None:
+        """Use detection threshold ``conf`` (0..1) from the next frame on."""
+        ...
+
+
+TrackerFactory = Callable[["DetectorConfig"], PersonTracker]
+"""Builds a tracker for a detector configuration (the worker rebuilds the model when the image size
+changes)."""
+
+
 @dataclass(frozen=True, slots=True)
 class DetectorConfig:
     """``model``: path (or Ultralytics name) of the weights; ``imgsz``: model input size in pixels (fixed for
@@ -44,8 +60,8 @@ class DetectorConfig:
     or ``None`` for Ultralytics' choice."""
 
     model: str = "yolo11n.pt"
-    imgsz: int = 640
-    conf: float = 0.1
+    imgsz: int = DETECTION_DEFAULTS.imgsz
+    conf: float = DETECTION_DEFAULTS.conf
     device: str | None = None
     tracker: Path = DEFAULT_TRACKER
 
@@ -59,6 +75,43 @@ def prepare_ultralytics_env() -> None:
     # check_requirements() would otherwise try `pip install` for anything it thinks is missing.
     os.environ.setdefault("YOLO_AUTOINSTALL", "false")
     os.environ.setdefault("YOLO_OFFLINE", "true")
+
+
+def fixed_input_size(model: str) -> int | None:
+    """The input size in pixels an exported model was built for, when it can take no other; ``None`` for
+    ``.pt`` checkpoints (any multiple of the stride works), dynamic exports and anything unreadable.
+
+    Ultralytics writes ``metadata.yaml`` into every export folder (OpenVINO, TF SavedModel, NCNN...):
+    ``imgsz: [h, w]`` with ``args.dynamic`` false means a static input shape, as in the shipped INT8
+    OpenVINO model (640). An ``.onnx`` file's input shape is read with onnxruntime when it is installed
+    (integer height and width: static). Non-square exports report their larger side.
+    """
+    path = Path(model)
+    if path.suffix.lower() in {".pt", ".yaml", ".yml"} or not path.exists():
+        return None
+    if path.is_dir():
+        try:
+            import yaml  # type: ignore[import-untyped]
+
+            meta = yaml.safe_load((path / "metadata.yaml").read_text())
+        except (OSError, ValueError, ImportError):
+            return None
+        if not isinstance(meta, dict) or (meta.get("args") or {}).get("dynamic"):
+            return None
+        size = meta.get("imgsz")
+        sizes: list[object] = size if isinstance(size, list) else [size]
+        ints = [s for s in sizes if isinstance(s, int)]
+        return max(ints) if ints and len(ints) == len(sizes) else None
+    if path.suffix.lower() == ".onnx":
+        try:
+            import onnxruntime  # type: ignore[import-not-found, unused-ignore]
+
+            shape = onnxruntime.InferenceSession(str(path)).get_inputs()[0].shape
+        except Exception:  # not installed or not readable: unknown
+            return None
+        dims = shape[2:4]
+        return max(dims) if len(dims) == 2 and all(isinstance(d, int) for d in dims) else None
+    return None
 
 
 def _task_for(model: str) -> str | None:
@@ -120,6 +173,11 @@ class YoloPersonTracker:
         if boxes is None:
             return []
         return [(b[0], b[1], b[2], b[3]) for b in boxes.xyxy.cpu().numpy().tolist()]
+
+    def set_conf(self, conf: float) -> None:
+        """Use detection threshold ``conf`` (0..1) from the next frame on; the tracks are kept (Ultralytics
+        takes the threshold per call)."""
+        self.config = replace(self.config, conf=conf)
 
     def reset(self) -> None:
         """Forget all tracks (new stream, or a long gap after a reconnect)."""

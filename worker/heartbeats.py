@@ -22,6 +22,7 @@ sent again and counted twice in its slot, which can only make a slot look better
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -41,13 +42,20 @@ class HeartbeatSender:
     """Live heartbeats with a durable buffer for the ones the backend did not take; thread-safe (the control
     thread and, while replaying, the frame thread both send)."""
 
-    def __init__(self, backend: BackendClient, outbox: Outbox, backlog_per_send: int = 100) -> None:
+    def __init__(
+        self,
+        backend: BackendClient,
+        outbox: Outbox,
+        backlog_per_send: int = 100,
+        on_refused: Callable[[int], None] | None = None,
+    ) -> None:
         if backlog_per_send < 1:
             raise ValueError("backlog_per_send must be >= 1")
         self.backend = backend
         self.outbox = outbox
         self.backlog_per_send = backlog_per_send
         self._lock = threading.Lock()
+        self._on_refused = on_refused  # told of 401/403 answers (the runner decides what they mean)
 
     def send(self, heartbeat: HeartbeatIn, made_at: datetime | None = None) -> bool:
         """Send ``heartbeat`` (made at ``made_at``, default now); buffer it if the backend does not take it,
@@ -61,6 +69,8 @@ class HeartbeatSender:
                 if status in REFUSED_FOR_GOOD:
                     log.warning("heartbeat_refused", status=status, error=str(exc))
                     return False
+                if status in (401, 403) and self._on_refused is not None:
+                    self._on_refused(status)
                 self._buffer(heartbeat, made_at)
                 log.warning("heartbeat_failed", error=str(exc), buffered=self.outbox.heartbeat_depth)
                 return False

@@ -112,6 +112,25 @@ class CountingSession:
                 self._pending_close.extend(self.zone_tracker.close_all())
             self.zone_tracker = None
 
+    def set_tracker(self, tracker: PersonTracker) -> None:
+        """Track with ``tracker`` from the next frame on (the model was rebuilt for new detection settings).
+
+        Its track ids start afresh, so every per-track state is dropped as on a new stream: people inside a
+        zone get their ZONE_EXIT with the next frame, the line counter and the stitcher start empty. A
+        person on the line at that moment may be missed once; nobody is counted twice.
+        """
+        self.tracker = tracker
+        self._reset_tracks()
+
+    def set_processing_rate(self, fps: float | None) -> None:
+        """The frames per second now processed (``None``: every frame, assumed 10 fps): the foot-point
+        estimator keeps at least the frames of its window at that rate, from the next frame on."""
+        if self.foot_window is None:
+            return
+        self.foot_min_samples = max(1, round(self.foot_window.total_seconds() * (fps or 10.0)))
+        if self._feet is not None:
+            self._feet.min_samples = self.foot_min_samples
+
     def zone_counts(self) -> dict[str, int]:
         """People currently in each zone, keyed by zone id."""
         if self.zone_tracker is None:
@@ -175,11 +194,17 @@ class CountingSession:
         self._emitted[key] += 1
         return file_event_id(self.source_id, self._frame_index, tracker_id, event_type, zone_id, occurrence)
 
+    def _reset_tracks(self) -> None:
+        """Forget every track: close zone visits (emitted with the next frame), rebuild the geometry."""
+        if self.zone_tracker is not None:
+            self._pending_close.extend(self.zone_tracker.close_all())
+        self._size = None  # the next frame rebuilds counter, zones, stitcher and foot points
+
     def _ensure_geometry(self, size: tuple[int, int]) -> None:
         if size != self._size:
-            self._size = size
-            if self.zone_tracker is not None:
+            if self._size is not None and self.zone_tracker is not None:
                 self._pending_close.extend(self.zone_tracker.close_all())
+            self._size = size
             self.counter = None
             self.zone_tracker = None
             self._feet = None

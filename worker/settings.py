@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from worker.detector import DEFAULT_TRACKER, DetectorConfig, PersonTracker
 from worker.line_counter import LineCounterConfig
 from worker.pipeline import CountingSession
-from worker.protocol import CountingLineOut, ZoneOut
+from worker.protocol import DETECTION_DEFAULTS, CountingLineOut, ZoneOut
 from worker.replay import ReplayClock
 from worker.source import SourceConfig
 from worker.stitching import StitchConfig
@@ -37,7 +37,11 @@ class WorkerSettings(BaseSettings):
 
     # Source
     source: str | None = Field(default=None, description="RTSP/HTTP URL, video file path or webcam index")
-    target_fps: float = Field(default=10.0, ge=0, description="Processing rate; 0 processes every frame")
+    target_fps: float = Field(
+        default=DETECTION_DEFAULTS.target_fps,
+        ge=0,
+        description="Processing rate until the backend's camera config answers; 0 processes every frame",
+    )
     realtime: bool = Field(
         default=False, description="Read files at their own frame rate, not as fast as possible"
     )
@@ -53,12 +57,26 @@ class WorkerSettings(BaseSettings):
         default=None, description="Append every event queued for upload to this JSON-lines file (audits)"
     )
     stall_timeout_s: float = Field(default=10.0, gt=0)
+    frozen_after_s: float = Field(
+        default=20.0,
+        ge=0,
+        description="Live sources: reopen a stream whose picture has not changed for this long (status "
+        "frozen); 0 = off",
+    )
+    frozen_noise_floor: float = Field(
+        default=0.25,
+        ge=0,
+        description="Mean absolute difference in grey levels below which two frames show the same picture "
+        "(live footage: 0.5 and up; a frozen encoder: 0)",
+    )
     reconnect_max_s: float = Field(default=60.0, gt=0)
 
     # Detection and tracking
     model: str = Field(default="yolo11n.pt", description=".pt checkpoint, OpenVINO export dir or .onnx file")
-    imgsz: int = Field(default=640, gt=0)
-    conf: float = Field(default=0.1, ge=0, le=1)
+    # imgsz and conf, like target_fps, are used until the backend's camera config answers; from then on the
+    # camera's `detection` settings are authoritative (docs/worker.md, "Live configuration").
+    imgsz: int = Field(default=DETECTION_DEFAULTS.imgsz, gt=0)
+    conf: float = Field(default=DETECTION_DEFAULTS.conf, ge=0, le=1)
     device: str | None = None
     tracker: Path = DEFAULT_TRACKER
 
@@ -116,6 +134,12 @@ class WorkerSettings(BaseSettings):
     # it. 20,160 is 7 days at 30 s, the window the backend accepts late data from.
     heartbeat_buffer_max: int = Field(default=20_160, ge=1)
     config_poll_interval_s: float = Field(default=30.0, gt=0)
+    disabled_retry_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="While the backend says the camera is disabled (403): ask again this often, counting "
+        "nothing meanwhile",
+    )
     snapshot_interval_s: float = Field(default=4 * 3600.0, ge=0, description="0 disables periodic snapshots")
 
     # Logging
@@ -147,6 +171,8 @@ class WorkerSettings(BaseSettings):
             realtime=self.realtime,
             file_start_time=self.replay_start,
             stall_timeout_s=self.stall_timeout_s,
+            frozen_after_s=self.frozen_after_s,
+            frozen_noise_floor=self.frozen_noise_floor,
             reconnect_max_s=self.reconnect_max_s,
         )
 

@@ -4,29 +4,41 @@ Files are read in the calling thread, as fast as possible or at real-time pace. 
 webcam indexes) are read by a background thread that always keeps only the newest sampled frame, so a slow
 consumer sees fresh frames (and a ``frames_dropped`` count) instead of an ever-growing delay. A live source
 that errors, ends, or stops delivering frames for ``stall_timeout_s`` (streams can freeze without erroring) is
-reopened with exponential backoff.
+reopened with exponential backoff. So is one whose picture stops changing for ``frozen_after_s`` (a hung
+encoder keeps sending the same image): its status reads ``frozen`` until a changed picture arrives.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
 import numpy.typing as npt
 import structlog
 
-from worker.protocol import StreamStatus
+from worker.protocol import DETECTION_DEFAULTS, StreamStatus
 
 log = structlog.get_logger(__name__)
 
 Image = npt.NDArray[np.uint8]
 LIVE_SCHEMES = frozenset({"rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt"})
+# Frozen-picture check: sampled frames are compared on a grey grid of single pixels, every ``width //
+# GRID_COLUMNS``-th pixel across and down (128 x 72 points for 1080p). Picking pixels rather than averaging
+# blocks keeps the sensor and compression noise that tells a live picture from a repeated one (a 64 px
+# INTER_AREA thumbnail averages it away: 0.09 instead of 0.48 grey levels on the quietest pair of the sample
+# footage), and it costs about 0.2 ms for 1080p, with no pass over the whole frame.
+GRID_COLUMNS = 128
+_BGR_TO_GREY = np.array([0.114, 0.587, 0.299], dtype=np.float32)  # ITU-R BT.601, as cv2.COLOR_BGR2GRAY
+# How long the end of a live iteration waits, in all, for its reader threads to leave OpenCV (a thread still
+# inside FFmpeg when the interpreter exits aborts the process).
+READER_JOIN_TIMEOUT_S = 5.0
 
 
 class Capture(Protocol):
@@ -65,15 +77,25 @@ class Frame:
 
 @dataclass(frozen=True, slots=True)
 class SourceConfig:
-    """``target_fps``: processing rate in frames/s (``None`` or 0 keeps every frame); ``realtime``: pace files
-    at their own frame rate instead of as fast as possible; ``stall_timeout_s``: seconds without a new frame
-    after which a live source counts as failed; reconnect waits are ``min(max, base * 2**(n-1))`` seconds
-    after the n-th consecutive failure; after ``failed_after`` consecutive failures the status reads
-    ``failed``."""
+    """``target_fps``: initial processing rate in frames/s (``None`` or 0 keeps every frame; change it later
+    with :meth:`FrameSource.set_target_fps`); ``realtime``: pace files at their own frame rate instead of as
+    fast as possible; ``stall_timeout_s``: seconds without a new frame after which a live source counts as
+    failed; ``frozen_after_s``: seconds a live source may keep delivering the same picture before it counts
+    as frozen and is reopened (0 disables the check); ``frozen_noise_floor``: mean absolute difference, in
+    grey levels (0..255) on the grid of :data:`GRID_COLUMNS`, below which two frames show the same picture;
+    reconnect waits are ``min(max, base * 2**(n-1))`` seconds after the n-th consecutive failure;
+    after ``failed_after`` consecutive failures the status reads ``failed``."""
 
-    target_fps: float | None = 10.0
+    target_fps: float | None = DETECTION_DEFAULTS.target_fps
     realtime: bool = False
     stall_timeout_s: float = 10.0
+    frozen_after_s: float = 20.0
+    # A frozen encoder repeats the same decoded picture: a difference of exactly 0 (or a few hundredths of a
+    # grey level, e.g. a burnt-in clock ticking on a frozen image). Live video never gets that close: sensor
+    # and compression noise alone keep two frames of an empty, still scene about 0.5-2 grey levels apart on
+    # the grid, and consecutive 10 fps frames of the sample footage never came closer than 0.48 (median 1.95;
+    # docs/worker.md, "Frozen pictures, recovery, ..."). 0.25 sits in between, half the quietest real pair.
+    frozen_noise_floor: float = 0.25
     reconnect_base_s: float = 1.0
     reconnect_max_s: float = 60.0
     failed_after: int = 5
@@ -111,8 +133,21 @@ class _Sampler:
     fixed grid so a 30 fps input at 10 fps keeps exactly every third frame."""
 
     def __init__(self, target_fps: float | None) -> None:
-        self.period = 1.0 / target_fps if target_fps else 0.0
+        self.fps = target_fps or None
+        self.period = 1.0 / self.fps if self.fps else 0.0
         self.next_due: float | None = None
+
+    def retarget(self, target_fps: float | None) -> None:
+        """Switch to a new rate from the next frame on; the grid continues from the last kept frame."""
+        fps = target_fps or None
+        if fps == self.fps:
+            return
+        period = 1.0 / fps if fps else 0.0
+        if self.next_due is not None and self.period and period:
+            self.next_due += period - self.period  # last kept + the new period
+        else:
+            self.next_due = None
+        self.fps, self.period = fps, period
 
     def keep(self, t: float) -> bool:
         if self.period == 0.0:
@@ -125,11 +160,41 @@ class _Sampler:
         return False
 
 
+Thumbnail = npt.NDArray[np.float32]
+
+
+def thumbnail(image: Any) -> Thumbnail:
+    """The grey grid of ``image`` (BGR, BGRA or grey ``uint8``) that the frozen check compares (see
+    :data:`GRID_COLUMNS`), as float32 grey levels 0..255."""
+    step = max(1, int(image.shape[1]) // GRID_COLUMNS)
+    grid = np.asarray(image[step // 2 :: step, step // 2 :: step])
+    if grid.ndim == 2:
+        return grid.astype(np.float32)
+    if grid.shape[2] < 3:
+        return grid[:, :, 0].astype(np.float32)
+    grey: Thumbnail = grid[:, :, :3].astype(np.float32) @ _BGR_TO_GREY
+    return grey
+
+
+def picture_difference(a: Thumbnail, b: Thumbnail) -> float:
+    """Mean absolute difference of two thumbnails in grey levels; infinite when their sizes differ."""
+    if a.shape != b.shape:
+        return math.inf
+    return float(np.abs(a - b).mean())
+
+
+class _Failure(NamedTuple):
+    reason: str
+    frozen: bool = False
+
+
 class FrameSource:
     """Iterate over sampled :class:`Frame` objects from a file, webcam or stream.
 
     Counters (``frames_read``: every frame decoded; ``frames_dropped``: sampled frames a slow consumer never
-    took), ``status`` and ``last_error`` are for heartbeats. ``close()`` (from any thread) ends the iteration.
+    took), ``status`` and ``last_error`` are for heartbeats; ``last_error`` is cleared and ``status`` reads
+    ``ok`` again as soon as frames flow after a failure. ``close()`` (from any thread, or a signal handler)
+    ends the iteration; the end of a live iteration waits (bounded) for its reader threads.
     """
 
     def __init__(
@@ -149,14 +214,32 @@ class FrameSource:
         self.last_error: str | None = None
         self.total_frames: int | None = None  # files only, for progress bars
         self.fps: float | None = None  # the source's own rate, when known
+        self._target_fps = self.config.target_fps or None  # the config is frozen; set_target_fps changes this
         self._closed = threading.Event()
         self._cond = threading.Condition()
         self._slot: Frame | None = None
-        self._failure: str | None = None
+        self._failure: _Failure | None = None
         self._generation = 0
+        self._arrived_at = time.monotonic()  # when the current reader last decoded a frame (the watchdog)
+        # While the stream is declared frozen, the picture it was stuck on: frames that still show it are not
+        # delivered, and the first one that does not ends the frozen state.
+        self._frozen_picture: Thumbnail | None = None
+        self._readers: list[threading.Thread] = []
+
+    @property
+    def target_fps(self) -> float | None:
+        """The processing rate in use (``None``: every frame)."""
+        return self._target_fps
+
+    def set_target_fps(self, fps: float | None) -> None:
+        """Change the processing rate from the next frame on (thread-safe); ``None`` or 0: every frame."""
+        if fps is not None and not (math.isfinite(fps) and fps >= 0):
+            raise ValueError(f"target_fps must be a finite rate >= 0, got {fps!r}")
+        with self._cond:
+            self._target_fps = fps or None
 
     def close(self) -> None:
-        """Stop iterating (safe from another thread or a signal handler)."""
+        """Stop iterating (safe from another thread or a signal handler: it never waits for the reader)."""
         self._closed.set()
         with self._cond:
             self._cond.notify_all()
@@ -180,7 +263,7 @@ class FrameSource:
         count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
         self.total_frames = count if count > 0 else None
         start = self.config.file_start_time or datetime.now(UTC)
-        sampler = _Sampler(self.config.target_fps)
+        sampler = _Sampler(self._target_fps)
         wall_start = time.monotonic()
         index = -1
         try:
@@ -190,6 +273,7 @@ class FrameSource:
                 index += 1
                 self.frames_read += 1
                 t = index / self.fps
+                sampler.retarget(self._target_fps)
                 if not sampler.keep(t):
                     continue  # grab() without retrieve() skips the colour conversion of unused frames
                 ok, image = cap.retrieve()
@@ -207,42 +291,70 @@ class FrameSource:
 
     def _live_frames(self) -> Iterator[Frame]:
         failures = 0
-        while not self._closed.is_set():
-            generation = self._start_reader()
+        try:
             while not self._closed.is_set():
-                frame, failure = self._next_live_frame(generation)
-                if frame is not None:
-                    failures = 0
-                    self.status = "ok"
-                    yield frame
-                    continue
-                if failure is not None:
+                generation = self._start_reader()
+                failure: _Failure | None = None
+                while not self._closed.is_set():
+                    frame, failure = self._next_live_frame(generation)
+                    if frame is not None:
+                        failures = 0
+                        self.status = "ok"
+                        self.last_error = None
+                        yield frame
+                        continue
+                    if failure is not None:
+                        break
+                if self._closed.is_set() or failure is None:
                     break
-            if self._closed.is_set():
-                break
-            failures += 1
-            self.reconnects += 1
-            self.last_error = failure
-            self.status = "failed" if failures >= self.config.failed_after else "reconnecting"
-            with self._cond:
-                self._generation += (
-                    1  # orphan the reader: a hung read() cannot be interrupted, only abandoned
+                failures += 1
+                self.reconnects += 1
+                self.last_error = failure.reason
+                if failures >= self.config.failed_after and not failure.frozen:
+                    self.status = "failed"
+                elif failure.frozen or self._frozen_picture is not None:
+                    self.status = "frozen"  # sticky until a changed picture arrives
+                else:
+                    self.status = "reconnecting"
+                with self._cond:
+                    self._generation += (
+                        1  # orphan the reader: a hung read() cannot be interrupted, only abandoned
+                    )
+                delay = min(self.config.reconnect_max_s, self.config.reconnect_base_s * 2.0 ** (failures - 1))
+                log.warning(
+                    "source_reconnecting",
+                    source=str(self.source),
+                    error=failure.reason,
+                    in_s=round(delay, 2),
+                    consecutive_failures=failures,
                 )
-            delay = min(self.config.reconnect_max_s, self.config.reconnect_base_s * 2.0 ** (failures - 1))
-            log.warning(
-                "source_reconnecting",
-                source=str(self.source),
-                error=failure,
-                in_s=round(delay, 2),
-                consecutive_failures=failures,
-            )
-            self._closed.wait(delay)
-        with self._cond:
-            self._generation += 1
+                self._closed.wait(delay)
+        finally:
+            with self._cond:
+                self._generation += 1
+                self._cond.notify_all()
+            self._join_readers()
 
-    def _next_live_frame(self, generation: int) -> tuple[Frame | None, str | None]:
-        """Wait for the reader's next frame; ``(None, reason)`` once it failed or stalled."""
-        deadline = time.monotonic() + self.config.stall_timeout_s
+    def _join_readers(self) -> None:
+        """Wait, at most :data:`READER_JOIN_TIMEOUT_S` in all, for the reader threads to return (and release
+        their captures): one still inside OpenCV when the interpreter exits aborts the process."""
+        deadline = time.monotonic() + READER_JOIN_TIMEOUT_S
+        for thread in self._readers:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        alive = [t for t in self._readers if t.is_alive()]
+        for thread in alive:
+            log.warning(
+                "source_reader_still_running",
+                source=str(self.source),
+                thread=thread.name,
+                waited_s=READER_JOIN_TIMEOUT_S,
+            )
+        self._readers = alive
+
+    def _next_live_frame(self, generation: int) -> tuple[Frame | None, _Failure | None]:
+        """Wait for the reader's next frame; ``(None, failure)`` once it failed, or decoded no frame at all
+        for ``stall_timeout_s`` (held-back frames of a frozen picture count as decoded)."""
+        stall = self.config.stall_timeout_s
         with self._cond:
             while True:
                 if self._closed.is_set():
@@ -251,11 +363,11 @@ class FrameSource:
                     frame, self._slot = self._slot, None
                     return frame, None
                 if self._failure is not None:
-                    reason, self._failure = self._failure, None
-                    return None, reason
-                remaining = deadline - time.monotonic()
+                    failure, self._failure = self._failure, None
+                    return None, failure
+                remaining = self._arrived_at + stall - time.monotonic()
                 if remaining <= 0:
-                    return None, f"no frame for {self.config.stall_timeout_s:g} s (stalled stream)"
+                    return None, _Failure(f"no frame for {stall:g} s (stalled stream)")
                 self._cond.wait(remaining)
 
     def _start_reader(self) -> int:
@@ -264,9 +376,12 @@ class FrameSource:
             generation = self._generation
             self._slot = None
             self._failure = None
+            self._arrived_at = time.monotonic()
         thread = threading.Thread(
-            target=self._read_loop, args=(generation,), name="frame-reader", daemon=True
+            target=self._read_loop, args=(generation,), name=f"frame-reader-{generation}", daemon=True
         )
+        self._readers = [t for t in self._readers if t.is_alive()]
+        self._readers.append(thread)
         thread.start()
         return generation
 
@@ -277,37 +392,74 @@ class FrameSource:
         try:
             cap = self._open(self.source)
         except Exception as exc:  # any backend error is a connection failure to retry
-            self._report_failure(generation, f"open failed: {exc}")
+            self._report_failure(generation, _Failure(f"open failed: {exc}"))
             return
         try:
             if not cap.isOpened():
-                self._report_failure(generation, f"cannot open {self.source}")
+                self._report_failure(generation, _Failure(f"cannot open {self.source}"))
                 return
-            sampler = _Sampler(self.config.target_fps)
-            t0 = time.monotonic()
-            index = -1
-            while current():
-                ok, image = cap.read()
-                captured = datetime.now(UTC)
-                if not current():
-                    return
-                if not ok or image is None:
-                    self._report_failure(generation, "stream ended or read failed")
-                    return
-                index += 1
-                with self._cond:
-                    self.frames_read += 1
-                    if not sampler.keep(time.monotonic() - t0):
-                        continue
-                    if self._slot is not None:
-                        self.frames_dropped += 1
-                    self._slot = Frame(image=image, ts=captured, index=index)
-                    self._cond.notify_all()
+            self._read_frames(cap, generation, current)
+        except Exception as exc:  # a backend error while reading: reconnect rather than wait for the watchdog
+            self._report_failure(generation, _Failure(f"read failed: {exc}"))
         finally:
-            cap.release()
+            cap.release()  # also for a reader orphaned by a reconnect, once its read() returns
 
-    def _report_failure(self, generation: int, reason: str) -> None:
+    def _read_frames(self, cap: Capture, generation: int, current: Callable[[], bool]) -> None:
+        sampler = _Sampler(self._target_fps)
+        frozen_after = self.config.frozen_after_s
+        floor = self.config.frozen_noise_floor
+        reference: Thumbnail | None = None  # the last sampled picture judged changed (vs the one before it)
+        changed_at = t0 = time.monotonic()  # when it arrived (or this connection opened)
+        index = -1
+        while current():
+            ok, image = cap.read()
+            captured = datetime.now(UTC)
+            now = time.monotonic()
+            if not current():
+                return
+            if not ok or image is None:
+                self._report_failure(generation, _Failure("stream ended or read failed"))
+                return
+            index += 1
+            with self._cond:
+                self.frames_read += 1
+                self._arrived_at = now
+                sampler.retarget(self._target_fps)
+                if not sampler.keep(now - t0):
+                    continue
+            if frozen_after > 0:  # outside the lock: the consumer should not wait for the thumbnail
+                thumb = thumbnail(image)
+                stuck = self._frozen_picture
+                if stuck is not None and picture_difference(thumb, stuck) < floor:
+                    # Still the picture the stream froze on: held back, and frozen again if it persists.
+                    if now - changed_at >= frozen_after:
+                        self._report_frozen(generation, stuck)
+                        return
+                    continue
+                if reference is None or picture_difference(thumb, reference) >= floor:
+                    reference, changed_at = thumb, now
+                elif now - changed_at >= frozen_after:
+                    self._report_frozen(generation, reference)
+                    return
+            with self._cond:
+                if generation != self._generation:
+                    return
+                self._frozen_picture = None
+                if self._slot is not None:
+                    self.frames_dropped += 1
+                self._slot = Frame(image=image, ts=captured, index=index)
+                self._cond.notify_all()
+
+    def _report_frozen(self, generation: int, picture: Thumbnail) -> None:
+        reason = f"picture unchanged for {self.config.frozen_after_s:g} s (frozen stream)"
+        self._report_failure(generation, _Failure(reason, frozen=True), frozen_picture=picture)
+
+    def _report_failure(
+        self, generation: int, failure: _Failure, frozen_picture: Thumbnail | None = None
+    ) -> None:
         with self._cond:
             if generation == self._generation:
-                self._failure = reason
+                self._failure = failure
+                if frozen_picture is not None:
+                    self._frozen_picture = frozen_picture
                 self._cond.notify_all()

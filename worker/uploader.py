@@ -82,6 +82,7 @@ class Uploader:
         config: UploaderConfig | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_refused: Callable[[int], None] | None = None,
     ) -> None:
         self.client = client
         self.outbox = outbox
@@ -89,6 +90,7 @@ class Uploader:
         self.stats = UploaderStats()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
         self._clock = clock
+        self._on_refused = on_refused  # told of 401/403: the key or the camera is refused (the runner acts)
         self._batch_size = self.config.batch_size  # shrinks on 413, never grows back past the setting
         self._failures = 0  # consecutive failures, drives the backoff
         self.wake = threading.Event()  # set by producers when a batch is due, to skip the rest of a wait
@@ -162,6 +164,7 @@ class Uploader:
             self.stats.duplicates += attempt.duplicates
             self.stats.rejected += attempt.rejected
             self.stats.last_success = self._clock()
+            self.stats.last_error = None  # delivering again: the earlier failure is over
             log.debug("events_sent", sent=len(batch), accepted=answer.accepted, duplicates=answer.duplicates)
             return attempt
         if status in (429, 503):
@@ -177,6 +180,8 @@ class Uploader:
             self._batch_size = max(1, len(batch) // 2)
             log.warning("batch_too_large", sent=len(batch), next_batch_size=self._batch_size)
             return attempt  # progress of a kind: retry at once with the smaller batch
+        if status in (401, 403) and self._on_refused is not None:
+            self._on_refused(status)
         if 400 <= status < 500:
             rejected = _rejections_in(resp)
             if rejected:

@@ -33,7 +33,9 @@ class FakeBackend:
     """Start with :meth:`start` (returns the base URL), stop with :meth:`stop`. ``answer_delay_s`` makes
     ``POST /worker/events`` store the events and then wait before answering, widening the window in which a
     worker can die after the backend stored a batch but before it heard back. While ``heartbeat_status`` is
-    set, ``POST /worker/heartbeat`` answers it without storing the heartbeat (an outage of that route)."""
+    set, ``POST /worker/heartbeat`` answers it without storing the heartbeat (an outage of that route); while
+    ``config_status`` is set, ``GET /worker/config`` answers it (403: the camera is disabled). Changing
+    ``key`` is a key rotation: the old key gets 401 everywhere."""
 
     def __init__(self, key: str = "test-key", answer_delay_s: float = 0.0) -> None:
         self.key = key
@@ -45,6 +47,8 @@ class FakeBackend:
         self.in_flight = 0
         self.heartbeats: list[dict[str, Any]] = []
         self.heartbeat_status: int | None = None
+        self.config_status: int | None = None
+        self.config_requests = 0
         self.heartbeats_refused = 0
         self.snapshots: list[tuple[bytes, str]] = []
         self.config = WorkerConfig(
@@ -56,7 +60,7 @@ class FakeBackend:
             is_counting_line=True,
             counting_line=None,
             zones=[],
-            detection=DetectionOut(target_fps=10.0, imgsz=640, conf=0.25),
+            detection=DetectionOut(target_fps=60.0, imgsz=640, conf=0.1),  # 60: the fake clips run at 100 fps
             snapshot_requested=False,
         )
         self._server: ThreadingHTTPServer | None = None
@@ -99,7 +103,10 @@ class FakeBackend:
                 if self.headers.get("X-Worker-Key") != backend.key:
                     return self._reply(401, {"detail": "unknown key"})
                 with backend.lock:
-                    config = backend.config
+                    backend.config_requests += 1
+                    config, status = backend.config, backend.config_status
+                if status is not None:
+                    return self._reply(status, {"detail": "camera disabled"})
                 etag = f'"v{config.config_version}"'
                 if self.headers.get("If-None-Match") == etag:
                     return self._reply(304)

@@ -109,7 +109,13 @@ def test_counts_reach_the_backend_and_config_changes_apply_live(tmp_path: Path, 
     assert all(e["zone_id"] == ZONE and e["dwell_ms"] >= 0 for e in zone_events)
     assert backend.heartbeats
     assert backend.heartbeats[-1]["worker_version"]
-    assert backend.heartbeats[-1]["stream_status"] in {"ok", "reconnecting", "failed"}
+    assert {b["stream_status"] for b in backend.heartbeats[:-1]} <= {"ok", "reconnecting", "failed"}
+    # A clean stop ends with a final heartbeat after the flush: stopped, nothing left queued.
+    final = backend.heartbeats[-1]
+    assert (final["stream_status"], final["outbox_depth"], final["fps"]) == ("stopped", 0, 0)
+    # What runs is reported: the config version applied and its detection settings.
+    assert final["config_version"] == backend.config.config_version
+    assert final["detection"] == {"target_fps": 60.0, "imgsz": 640, "conf": 0.1}
     jpeg, captured_at = backend.snapshots[0]
     assert jpeg[:2] == b"\xff\xd8"
     assert captured_at.endswith("Z")
