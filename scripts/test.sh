@@ -14,6 +14,7 @@ mkdir -p "$YOLO_CONFIG_DIR"
 
 bash scripts/ensure-services.sh
 bash scripts/install-browser.sh   # Debian's chromium for the admin console's browser tests
+bash scripts/install-rtsp.sh      # GStreamer's RTSP server for the worker's RTSP test
 
 # One command per line: under `set -e` a failure inside an `a && b` list would not stop the script.
 echo "== ruff"
