@@ -9,18 +9,9 @@ if [[ -x "$CHROMIUM" ]]; then
     exit 0
 fi
 
-SUDO=""
-if [[ "$(id -u)" -ne 0 ]]; then
-    if ! command -v sudo >/dev/null 2>&1; then
-        echo "install-browser: $CHROMIUM is missing and neither root nor sudo is available" >&2
-        exit 1
-    fi
-    SUDO="sudo"
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null
-$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+# shellcheck source=scripts/apt-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
+apt_install install-browser chromium fonts-dejavu-core
 
 if [[ ! -x "$CHROMIUM" ]]; then
     echo "install-browser: apt-get finished but $CHROMIUM is still missing" >&2

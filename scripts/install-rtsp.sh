@@ -13,22 +13,12 @@ if check; then
     exit 0
 fi
 
-SUDO=""
-if [[ "$(id -u)" -ne 0 ]]; then
-    if ! command -v sudo >/dev/null 2>&1; then
-        echo "install-rtsp: the GStreamer RTSP server is missing and neither root nor sudo is available" >&2
-        exit 1
-    fi
-    SUDO="sudo"
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null
 # base: parsebin, plugins-good: qtdemux, avidemux and the RTP payloaders; gir1.2-gst-rtsp-server-1.0 pulls
 # in the RTSP server library.
-$SUDO apt-get install -y -qq --no-install-recommends \
-    python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 \
-    gstreamer1.0-plugins-base gstreamer1.0-plugins-good >/dev/null
+# shellcheck source=scripts/apt-install.sh
+source "$root/scripts/apt-install.sh"
+apt_install install-rtsp python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-rtsp-server-1.0 \
+    gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 
 if ! check; then
     echo "install-rtsp: apt-get finished but $PYTHON still cannot run tests/e2e/rtsp_server.py:" >&2

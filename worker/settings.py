@@ -23,6 +23,8 @@ from worker.tracks import AnchorPoint
 from worker.uploader import UploaderConfig
 from worker.zones import ZoneConfig
 
+_SOURCE = SourceConfig()  # the frame source's defaults live with it (worker/source.py)
+
 
 class WorkerSettings(BaseSettings):
     """Every knob of the worker. Units are in the names: ``_s`` seconds, ``_frac`` fractions, ``fps``
@@ -56,20 +58,20 @@ class WorkerSettings(BaseSettings):
     journal: Path | None = Field(
         default=None, description="Append every event queued for upload to this JSON-lines file (audits)"
     )
-    stall_timeout_s: float = Field(default=10.0, gt=0)
+    stall_timeout_s: float = Field(default=_SOURCE.stall_timeout_s, gt=0)
     frozen_after_s: float = Field(
-        default=20.0,
+        default=_SOURCE.frozen_after_s,
         ge=0,
         description="Live sources: reopen a stream whose picture has not changed for this long (status "
         "frozen); 0 = off",
     )
     frozen_noise_floor: float = Field(
-        default=0.25,
+        default=_SOURCE.frozen_noise_floor,
         ge=0,
         description="Mean absolute difference in grey levels below which two frames show the same picture "
         "(live footage: 0.5 and up; a frozen encoder: 0)",
     )
-    reconnect_max_s: float = Field(default=60.0, gt=0)
+    reconnect_max_s: float = Field(default=_SOURCE.reconnect_max_s, gt=0)
 
     # Detection and tracking
     model: str = Field(default="yolo11n.pt", description=".pt checkpoint, OpenVINO export dir or .onnx file")

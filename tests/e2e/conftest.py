@@ -12,12 +12,13 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -224,3 +225,28 @@ def snapshot_jpeg() -> tuple[bytes, int, int]:
 def utc_now() -> str:
     """Now as UTC ISO 8601, for X-Captured-At."""
     return datetime.now(UTC).isoformat()
+
+
+T = TypeVar("T")
+
+
+def tail_log(path: Path, lines: int = 40) -> str:
+    """The last `lines` lines of a child process's log file, for failure messages."""
+    if not path.exists():
+        return "(no log)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def wait_for(
+    what: str, probe: Callable[[], T | None], timeout_s: float, log: Path, every_s: float = 0.1
+) -> T:
+    """Poll `probe` every `every_s` seconds until it returns something truthy and return that; fails the test
+    after `timeout_s` seconds with the tail of `log` (the worker's)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout_s:g} s waiting for {what}; worker log:\n{tail_log(log)}")
+        time.sleep(every_s)

@@ -20,11 +20,11 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO
 
 import pytest
 from sqlalchemy import create_engine
@@ -34,7 +34,7 @@ from backend.models import CameraHeartbeat, Event
 from demo.backend_process import free_port
 from demo.provision import COUNTING_LINE
 from tests.conftest import missing_dependency
-from tests.e2e.conftest import REPO_ROOT, Server, running_backend
+from tests.e2e.conftest import REPO_ROOT, Server, running_backend, tail_log, wait_for
 from tests.e2e.owner_world import HOURS
 from tests.worker.conftest import OPENVINO_MODEL, VIDEO, require
 
@@ -55,8 +55,6 @@ WORKER_ENV = {
     "STOREINTEL_WORKER_SNAPSHOT_INTERVAL_S": "0",
 }
 OUTAGE = frozenset({"reconnecting", "failed", "frozen"})
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -136,7 +134,7 @@ class RtspCamera:
         line = _read_line(self.process.stdout, timeout_s)
         if not line.startswith("ready"):
             self.kill()
-            pytest.fail(f"the RTSP server did not start ({line!r}): {_tail(self.log_path)}")
+            pytest.fail(f"the RTSP server did not start ({line!r}): {tail_log(self.log_path)}")
 
     def kill(self) -> None:
         """SIGKILL: the stream stops mid-frame, nothing is closed cleanly."""
@@ -150,25 +148,6 @@ def _read_line(stream: IO[str], timeout_s: float) -> str:
     """The next line of a child's stdout, or "" on end of file or after `timeout_s`."""
     ready, _, _ = select.select([stream], [], [], timeout_s)
     return stream.readline().strip() if ready else ""
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    """The last `lines` lines of a log file, for failure messages."""
-    if not path.exists():
-        return "(no log)"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _wait_for(what: str, probe: Callable[[], T | None], timeout_s: float, log: Path) -> T:
-    """Poll `probe` every half second until it returns something truthy; fails with the worker's log."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s:g} s waiting for {what}; worker log:\n{_tail(log)}")
-        time.sleep(0.5)
 
 
 def _provision(server: Server) -> tuple[str, str]:
@@ -269,7 +248,7 @@ def test_worker_survives_the_rtsp_server_restarting(rtsp_clip: Path, tmp_path: P
         try:
             with _worker(server, key, camera.url, folder) as worker:
                 # 1. Counting on the live stream (crossings 2.4 and 6.1 s into the clip).
-                _wait_for(
+                wait_for(
                     "two events and a healthy heartbeat",
                     lambda: (
                         len(_journal(journal_path)) >= 2
@@ -277,6 +256,7 @@ def test_worker_survives_the_rtsp_server_restarting(rtsp_clip: Path, tmp_path: P
                     ),
                     60,
                     log,
+                    every_s=0.5,
                 )
                 timings["counting"] = time.monotonic() - started
 
@@ -284,11 +264,12 @@ def test_worker_survives_the_rtsp_server_restarting(rtsp_clip: Path, tmp_path: P
                 seen = len(beats())
                 camera.kill()
                 killed = time.monotonic()
-                outage = _wait_for(
+                outage = wait_for(
                     "a heartbeat reporting the outage",
                     lambda: [b for b in beats()[seen:] if b.stream_status in OUTAGE],
                     25,
                     log,
+                    every_s=0.5,
                 )
                 timings["outage_reported_after_s"] = time.monotonic() - killed
                 time.sleep(2)  # down a little longer: the worker retries against a closed port
@@ -299,21 +280,23 @@ def test_worker_survives_the_rtsp_server_restarting(rtsp_clip: Path, tmp_path: P
                 events_before = len(_journal(journal_path))
                 camera.start()
                 restarted = time.monotonic()
-                back = _wait_for(
+                back = wait_for(
                     "a healthy heartbeat with new frames after the restart",
                     lambda: [
                         b for b in beats()[seen:] if b.stream_status == "ok" and b.frames_read > outage_frames
                     ],
                     30,
                     log,
+                    every_s=0.5,
                 )
                 timings["ok_again_after_s"] = time.monotonic() - restarted
                 # The clip starts over for the new session: its first crossings come round again.
-                _wait_for(
+                wait_for(
                     "an event after the reconnect",
                     lambda: len(_journal(journal_path)) > events_before,
                     30,
                     log,
+                    every_s=0.5,
                 )
                 timings["counting_again_after_s"] = time.monotonic() - restarted
 
@@ -341,4 +324,4 @@ def test_worker_survives_the_rtsp_server_restarting(rtsp_clip: Path, tmp_path: P
     assert stored == journaled
     assert cameras == {camera_id}
     # Last, so that a failure here still proves the data checks above: a clean stop is exit 0.
-    assert exit_code == 0, f"the worker exited {exit_code} on SIGTERM:\n{_tail(log)}"
+    assert exit_code == 0, f"the worker exited {exit_code} on SIGTERM:\n{tail_log(log)}"

@@ -11,19 +11,20 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from tests.worker.fake_backend import FakeBackend
-from tests.worker.test_runner import ScriptedTracker
+from tests.worker.test_runner import ScriptedTracker, make_worker
 from tests.worker.test_source import FakeCapture
 from worker.detector import DetectorConfig, fixed_input_size
 from worker.runner import EXIT_KEY_REFUSED, KEY_REFUSED_HINT, Worker
 from worker.settings import WorkerSettings
-from worker.source import FrameSource, SourceConfig
+from worker.source import FrameSource
 from worker.tracks import TrackedPerson
 
+T = TypeVar("T")
 LINE = {"x1": 0.0, "y1": 0.5, "x2": 1.0, "y2": 0.5, "in_side": "right"}
 DEFAULT_DETECTION = {"target_fps": 60.0, "imgsz": 640, "conf": 0.1}  # the fake backend's
 
@@ -73,28 +74,10 @@ def backend() -> Iterator[FakeBackend]:
     server.stop()
 
 
-def _worker(
-    tmp_path: Path, url: str, factory: Factory, *, frames: int = 100_000, key: str = "test-key", **extra: Any
-) -> Worker:
-    s = WorkerSettings(
-        api_url=url,
-        key=key,
-        data_dir=tmp_path,
-        min_hits=1,
-        hysteresis_frame_frac=0.0,
-        stitch_gap_s=0,  # the tracker's ids as they are: the build number stays readable
-        flush_interval_s=0.1,
-        config_poll_interval_s=0.2,
-        heartbeat_interval_s=0.1,
-        disabled_retry_s=0.2,
-        **extra,
-    )
-    source = FrameSource(
-        "clip.mp4",
-        SourceConfig(target_fps=None, realtime=True),
-        opener=lambda _: FakeCapture(frames, fps=100.0),
-    )
-    return Worker(s, tracker_factory=factory, source=source)
+def _worker(tmp_path: Path, url: str, factory: Factory, *, frames: int = 100_000, **settings: Any) -> Worker:
+    # The tracker's ids as they are (no stitching), so the build number stays readable.
+    fast = {"stitch_gap_s": 0, "flush_interval_s": 0.1, "heartbeat_interval_s": 0.1, "disabled_retry_s": 0.2}
+    return make_worker(tmp_path, url, frames, tracker_factory=factory, **{**fast, **settings})
 
 
 class Running:
@@ -116,11 +99,13 @@ class Running:
         return self.result[0]
 
 
-def _wait(what: str, probe: Callable[[], bool], timeout_s: float = 15.0) -> None:
+def _wait(what: str, probe: Callable[[], T | None], timeout_s: float = 15.0) -> T:
+    """Poll ``probe`` until it returns something truthy, and return that."""
     deadline = time.monotonic() + timeout_s
-    while not probe():
+    while not (value := probe()):
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.02)
+    return value
 
 
 def _reports(backend: FakeBackend, version: int) -> Callable[[], dict[str, Any] | None]:
@@ -145,8 +130,8 @@ def test_detection_settings_follow_the_backend_without_restart(tmp_path: Path, b
         # Only the threshold and the rate change: the model keeps its tracks, the threshold is set on it.
         backend.set_config(detection={"target_fps": 50.0, "imgsz": 640, "conf": 0.4})
         v2 = backend.config.config_version
-        _wait("a heartbeat running version 2", lambda: _reports(backend, v2)() is not None)
-        assert _reports(backend, v2)()["detection"] == {"target_fps": 50.0, "imgsz": 640, "conf": 0.4}
+        beat = _wait("a heartbeat running version 2", _reports(backend, v2))
+        assert beat["detection"] == {"target_fps": 50.0, "imgsz": 640, "conf": 0.4}
         assert first.conf_changes == [0.4]
         assert len(factory.built) == 1
         assert running.worker.source.target_fps == 50.0
@@ -154,8 +139,8 @@ def test_detection_settings_follow_the_backend_without_restart(tmp_path: Path, b
         # A new image size rebuilds the model; what it counts carries its build number.
         backend.set_config(detection={"target_fps": 50.0, "imgsz": 320, "conf": 0.4})
         v3 = backend.config.config_version
-        _wait("a heartbeat running version 3", lambda: _reports(backend, v3)() is not None)
-        assert _reports(backend, v3)()["detection"] == {"target_fps": 50.0, "imgsz": 320, "conf": 0.4}
+        beat = _wait("a heartbeat running version 3", _reports(backend, v3))
+        assert beat["detection"] == {"target_fps": 50.0, "imgsz": 320, "conf": 0.4}
         assert [(t.config.imgsz, t.config.conf) for t in factory.built] == [(640, 0.4), (320, 0.4)]
         _wait(
             "a crossing counted by the rebuilt model",
@@ -202,9 +187,7 @@ def test_an_image_size_a_fixed_size_export_cannot_take_is_refused_and_said(
     try:
         backend.set_config(detection={"target_fps": 60.0, "imgsz": 320, "conf": 0.3})
         v2 = backend.config.config_version
-        _wait("the refusal reported", lambda: _reports(backend, v2)() is not None)
-        beat = _reports(backend, v2)()
-        assert beat is not None
+        beat = _wait("the refusal reported", _reports(backend, v2))
         assert beat["detection"] == {"target_fps": 60.0, "imgsz": 640, "conf": 0.3}  # conf applied
         assert "fixed-size export for 640 px" in beat["last_error"]
         assert "imgsz 320 not applied" in beat["last_error"]
@@ -213,8 +196,7 @@ def test_an_image_size_a_fixed_size_export_cannot_take_is_refused_and_said(
         # Back to what the model takes: the error clears.
         backend.set_config(detection={"target_fps": 60.0, "imgsz": 640, "conf": 0.3})
         v3 = backend.config.config_version
-        _wait("the error cleared", lambda: _reports(backend, v3)() is not None)
-        assert _reports(backend, v3)()["last_error"] is None
+        assert _wait("the error cleared", _reports(backend, v3))["last_error"] is None
     finally:
         assert running.stop() == 0
 

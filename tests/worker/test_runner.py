@@ -9,6 +9,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 
 from tests.worker.fake_backend import FakeBackend
 from tests.worker.test_source import FakeCapture
+from worker.detector import DetectorConfig, PersonTracker
 from worker.pipeline import CountingSession
 from worker.protocol import CountingLineOut, ZoneOut
 from worker.runner import Worker
@@ -44,26 +46,36 @@ class ScriptedTracker:
         return [(0.0, 0.0, 3.0, 3.0)]
 
 
-def make_worker(tmp_path: Path, url: str, frames: int, **settings: Any) -> Worker:
-    s = WorkerSettings(
-        api_url=url,
-        key="test-key",
-        data_dir=tmp_path,
-        min_hits=1,
-        hysteresis_frame_frac=0.0,
-        flush_interval_s=0.2,
-        config_poll_interval_s=0.2,
-        zone_min_dwell_s=0.0,
-        zone_exit_grace_s=0.0,
-        heartbeat_interval_s=0.2,
-        **settings,
-    )
+def make_worker(
+    tmp_path: Path,
+    url: str,
+    frames: int,
+    tracker_factory: Callable[[DetectorConfig], PersonTracker] | None = None,
+    **settings: Any,
+) -> Worker:
+    """A worker on a fake 100 fps clip with fast loops; ``settings`` override the test defaults. Without
+    ``tracker_factory`` it tracks with one :class:`ScriptedTracker`."""
+    defaults: dict[str, Any] = {
+        "api_url": url,
+        "key": "test-key",
+        "data_dir": tmp_path,
+        "min_hits": 1,
+        "hysteresis_frame_frac": 0.0,
+        "flush_interval_s": 0.2,
+        "config_poll_interval_s": 0.2,
+        "zone_min_dwell_s": 0.0,
+        "zone_exit_grace_s": 0.0,
+        "heartbeat_interval_s": 0.2,
+    }
+    s = WorkerSettings(**{**defaults, **settings})
     # A "file" played at 100 fps in real time: long enough to reconfigure while it runs, and it ends.
     source = FrameSource(
         "clip.mp4",
         SourceConfig(target_fps=None, realtime=True),
         opener=lambda _: FakeCapture(frames, fps=100.0),
     )
+    if tracker_factory is not None:
+        return Worker(s, tracker_factory=tracker_factory, source=source)
     return Worker(s, tracker=ScriptedTracker(), source=source)
 
 
