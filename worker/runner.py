@@ -35,7 +35,7 @@ from worker.detector import (
 )
 from worker.event_ids import source_fingerprint
 from worker.heartbeats import HeartbeatSender
-from worker.outbox import Outbox
+from worker.outbox import OpenVisit, Outbox
 from worker.pipeline import CountingSession
 from worker.protocol import DetectionIn, DetectionOut, Event, HeartbeatIn, WorkerConfig
 from worker.settings import WorkerSettings
@@ -113,6 +113,9 @@ class Worker:
         self.config_error: str | None = None  # a setting of the backend's config that could not be applied
         self.key_refused = False
         self.camera_disabled = False
+        self.source_id: str | None = None  # the recording's fingerprint; None for a live stream
+        # Zone visits a killed run of this same recording left open, and where that run stopped.
+        self._inherited_visits: tuple[list[OpenVisit], datetime | None] = ([], None)
         self.on_frame = on_frame  # e.g. a progress bar
         self.session: CountingSession | None = None
         self.fps = 0.0
@@ -160,14 +163,16 @@ class Worker:
             self._apply_detection(None, config)
         tracker = self._tracker or self._tracker_factory(self.detector)
         s = self.settings
+        # A recording may be processed again: its events get ids that are the same on every run.
+        self.source_id = None if self.source.live else source_fingerprint(str(self.source.source))
         self.session = s.counting_session(
             tracker,
             config.counting_line if config and config.is_counting_line else s.fallback_line(),
             config.zones if config else [],
-            # A recording may be processed again: its events get ids that are the same on every run.
-            None if self.source.live else source_fingerprint(str(self.source.source)),
+            self.source_id,
         )
         self.session.set_processing_rate(self.source.target_fps)
+        self._close_orphaned_visits()
         if config is not None:
             self.config_version = config.config_version
 
@@ -198,6 +203,36 @@ class Worker:
             log.error("worker_key_refused", hint=KEY_REFUSED_HINT)
             return EXIT_KEY_REFUSED
         return exit_code
+
+    def _close_orphaned_visits(self) -> None:
+        """Close the zone visits an earlier process left open when it died (kill -9, power loss): each gets
+        its ``ZONE_EXIT`` at the last capture time that process recorded, so people-in-zone and queue depth
+        recover. A clean stop leaves none (it emits the exits itself).
+
+        Visits opened while processing this same recording are left to this run: it processes the file from
+        its start again, re-sends their entries under the same ids (duplicates) and their real exits. Those
+        it did not reach are closed when it stops (:meth:`_close_inherited_visits`).
+        """
+        orphans = self.outbox.orphaned_visits()
+        at = self.outbox.last_observed_at()
+        mine = [v for v in orphans if v.source is not None and v.source == self.source_id]
+        self._inherited_visits = (mine, at)
+        self._close_visits([v for v in orphans if v not in mine], at)
+
+    def _close_inherited_visits(self) -> None:
+        mine, at = self._inherited_visits
+        still_open = {v.enter_id for v in self.outbox.orphaned_visits()}
+        self._close_visits([v for v in mine if v.enter_id in still_open], at)
+
+    def _close_visits(self, visits: list[OpenVisit], at: datetime | None) -> None:
+        if not visits:
+            return
+        closing = [visit.closing_event(at) for visit in visits]
+        self.outbox.put(closing)
+        self._write_journal(closing)
+        log.warning(
+            "zone_visits_closed_after_restart", visits=len(closing), at=at.isoformat() if at else None
+        )
 
     def _refused_at_start(self) -> int:
         log.error("worker_key_refused", hint=KEY_REFUSED_HINT)
@@ -260,11 +295,14 @@ class Worker:
         """Map events onto the replay clock (if any), write them to the outbox and the journal."""
         if self.replay is not None:
             events = [self.replay.event(e) for e in events]
-        self.outbox.put(events)
+        self.outbox.put(events, observed_at=self._observed_at, source=self.source_id)
+        self._write_journal(events)
+        return events
+
+    def _write_journal(self, events: list[Event]) -> None:
         if self._journal is not None:
             self._journal.writelines(e.model_dump_json() + "\n" for e in events)
             self._journal.flush()
-        return events
 
     def _replay_heartbeat(self, observed_at: datetime) -> None:
         # A replay runs faster than the wall clock, so heartbeats follow the replay clock: one per
@@ -281,6 +319,7 @@ class Worker:
             closing = self.session.close()
             if closing:
                 self._queue(closing)
+            self._close_inherited_visits()
         if self._journal is not None:
             self._journal.close()
         self.stop_event.set()
@@ -377,6 +416,8 @@ class Worker:
         except ValidationError as exc:  # built to the backend's rules
             log.warning("heartbeat_invalid", error=str(exc))
             return
+        if self._observed_at is not None:  # where orphaned zone visits end if this process dies
+            self.outbox.mark_observed(self._observed_at)
         self.heartbeats.send(heartbeat)
 
     def _poll_config(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from worker.outbox import Outbox
@@ -74,3 +74,35 @@ def test_journal_mode_is_wal(tmp_path: Path) -> None:
 
     Outbox(tmp_path / "o.sqlite3").close()
     assert sqlite3.connect(tmp_path / "o.sqlite3").execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_open_zone_visits_are_kept_until_their_exit_and_closed_once(tmp_path: Path) -> None:
+    zone = "5d1b8c3e-3f0a-4c6e-9a51-0c2f7d9e4b11"
+    t0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    enter = Event(type="ZONE_ENTER", ts=t0, tracker_id=7, zone_id=zone)
+    left = Event(type="ZONE_ENTER", ts=t0, tracker_id=8, zone_id=zone)
+    outbox = Outbox(tmp_path / "o.sqlite3")
+    outbox.put([enter, left, Event(type="IN", ts=t0, tracker_id=7)], observed_at=t0, source="file:1:ab")
+    outbox.put(
+        [Event(type="ZONE_EXIT", ts=t0 + timedelta(seconds=5), tracker_id=7, zone_id=zone, dwell_ms=5000)]
+    )
+    outbox.mark_observed(t0 + timedelta(seconds=42))
+    outbox.close()
+
+    reopened = Outbox(tmp_path / "o.sqlite3")  # a new process after a crash
+    (visit,) = reopened.orphaned_visits()
+    assert (visit.tracker_id, visit.enter_id, visit.enter_ts, visit.source) == (
+        8,
+        left.event_id,
+        t0,
+        "file:1:ab",
+    )
+    at = reopened.last_observed_at()
+    assert at == t0 + timedelta(seconds=42)
+    closing = visit.closing_event(at)
+    assert (closing.type, closing.ts, closing.dwell_ms, closing.zone_id) == ("ZONE_EXIT", at, 42_000, zone)
+    assert visit.closing_event(None).dwell_ms == 0  # nothing recorded: closed at its entry
+    assert closing.event_id == visit.closing_event(at).event_id  # closing it twice is one event
+    reopened.put([closing])
+    assert reopened.orphaned_visits() == []
+    assert reopened.depth == 5

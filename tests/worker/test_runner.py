@@ -51,10 +51,12 @@ def make_worker(
     url: str,
     frames: int,
     tracker_factory: Callable[[DetectorConfig], PersonTracker] | None = None,
+    live: bool = False,
     **settings: Any,
 ) -> Worker:
-    """A worker on a fake 100 fps clip with fast loops; ``settings`` override the test defaults. Without
-    ``tracker_factory`` it tracks with one :class:`ScriptedTracker`."""
+    """A worker on a fake 100 fps clip (``live``: a fake camera stream at 100 fps) with fast loops;
+    ``settings`` override the test defaults. Without ``tracker_factory`` it tracks with one
+    :class:`ScriptedTracker`."""
     defaults: dict[str, Any] = {
         "api_url": url,
         "key": "test-key",
@@ -70,9 +72,9 @@ def make_worker(
     s = WorkerSettings(**{**defaults, **settings})
     # A "file" played at 100 fps in real time: long enough to reconfigure while it runs, and it ends.
     source = FrameSource(
-        "clip.mp4",
+        "rtsp://camera.local/stream" if live else "clip.mp4",
         SourceConfig(target_fps=None, realtime=True),
-        opener=lambda _: FakeCapture(frames, fps=100.0),
+        opener=lambda _: FakeCapture(frames, fps=100.0, interval_s=0.01 if live else 0.0),
     )
     if tracker_factory is not None:
         return Worker(s, tracker_factory=tracker_factory, source=source)
