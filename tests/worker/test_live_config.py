@@ -9,7 +9,6 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,11 +16,8 @@ import pytest
 
 from tests.worker.fake_backend import FakeBackend
 from tests.worker.test_runner import ScriptedTracker, make_worker
-from tests.worker.test_source import FakeCapture
 from worker.detector import DetectorConfig, fixed_input_size
 from worker.runner import EXIT_KEY_REFUSED, KEY_REFUSED_HINT, Worker
-from worker.settings import WorkerSettings
-from worker.source import FrameSource
 from worker.tracks import TrackedPerson
 
 T = TypeVar("T")
@@ -260,29 +256,3 @@ def test_a_disabled_camera_waits_counting_nothing_and_resumes_when_enabled(
         _wait("counting resumed", lambda: len(backend.stored) > paused_at)
     finally:
         assert running.stop() == 0
-
-
-def test_a_clean_stop_ends_with_a_stopped_heartbeat_and_replayed_snapshots_are_mapped(
-    tmp_path: Path, backend: FakeBackend
-) -> None:
-    start = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-    backend.set_config(counting_line=LINE, snapshot_requested=True)
-    s = WorkerSettings(
-        api_url=backend.start(),
-        key="test-key",
-        data_dir=tmp_path,
-        min_hits=1,
-        hysteresis_frame_frac=0.0,
-        flush_interval_s=0.1,
-        heartbeat_interval_s=60.0,
-        replay_start=start,
-        replay_speed=100.0,
-    )
-    source = FrameSource("clip.mp4", s.source_config(), opener=lambda _: FakeCapture(60, fps=10.0))
-    assert Worker(s, tracker_factory=Factory(), source=source).run() == 0
-    final = backend.heartbeats[-1]
-    assert (final["stream_status"], final["outbox_depth"], final["fps"]) == ("stopped", 0, 0)
-    assert len(backend.stored) == 3
-    # The snapshot's capture time is on the replay clock, like the events (6 media s = 10 replayed min).
-    (_, captured_at), *_ = backend.snapshots
-    assert start <= datetime.fromisoformat(captured_at) <= start + timedelta(minutes=10)

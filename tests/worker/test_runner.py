@@ -179,7 +179,9 @@ def test_replay_maps_events_and_heartbeats_and_journals_them(tmp_path: Path, bac
 
     start = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
     url = backend.start()
-    backend.set_config(counting_line={"x1": 0.0, "y1": 0.5, "x2": 1.0, "y2": 0.5, "in_side": "left"})
+    backend.set_config(
+        counting_line={"x1": 0.0, "y1": 0.5, "x2": 1.0, "y2": 0.5, "in_side": "left"}, snapshot_requested=True
+    )
     journal = tmp_path / "journal.jsonl"
     s = WorkerSettings(
         api_url=url,
@@ -211,3 +213,8 @@ def test_replay_maps_events_and_heartbeats_and_journals_them(tmp_path: Path, bac
     gaps = [b - a for a, b in itertools.pairwise(replayed)]
     assert len(replayed) >= 9
     assert all(gap <= timedelta(seconds=70) for gap in gaps if gap > timedelta(0))
+    # The snapshot's capture time is on the replay clock too, and the run ends with a stopped heartbeat.
+    (_, captured_at), *_ = backend.snapshots
+    assert start <= datetime.fromisoformat(captured_at) <= start + timedelta(minutes=10)
+    final = backend.heartbeats[-1]
+    assert (final["stream_status"], final["outbox_depth"], final["fps"]) == ("stopped", 0, 0)
