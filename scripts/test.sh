@@ -25,4 +25,4 @@ hadolint Dockerfile
 echo "== mypy"
 mypy
 echo "== pytest"
-pytest "$@"
+pytest --durations=15 "$@"

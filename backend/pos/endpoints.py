@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from backend.auth.deps import CurrentUser
 from backend.bodies import read_capped
@@ -59,7 +60,10 @@ async def post_transactions_csv(
     Valid rows are stored; each invalid one is listed in `rejected` with its line number and reason.
     """
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form(max_files=1)
+        try:
+            form = await request.form(max_files=1)
+        except HTTPException as exc:  # Starlette's 400 for a body that is not multipart (or two files)
+            raise ValidationFailed.for_field("body", f"not valid multipart/form-data: {exc.detail}") from None
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise ValidationFailed.for_field("body.file", "a CSV file is required")

@@ -444,3 +444,14 @@ async def test_a_body_that_is_not_json_is_still_422_on_body(client: httpx.AsyncC
     response = await client.post("/auth/token", content=b"{bad", headers={"Content-Type": "application/json"})
     assert response.status_code == 422
     assert [f["field"] for f in response.json()["error"]["fields"]] == ["body"]
+
+
+@pytest.mark.parametrize("content", [b"\xbf\xc5\x9a\xe6", b'{"email": "\xff"}'], ids=["bytes", "in-a-string"])
+async def test_a_body_that_is_not_utf8_is_422_on_body(client: httpx.AsyncClient, content: bytes) -> None:
+    # Found by tests/test_no_5xx.py: json.loads raised UnicodeDecodeError, FastAPI's bare 400 "There was
+    # an error parsing the body", which no operation documents.
+    response = await client.post("/auth/token", content=content, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    (field,) = response.json()["error"]["fields"]
+    assert field["field"] == "body"
+    assert "UTF-8" in field["message"]

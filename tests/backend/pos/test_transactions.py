@@ -205,3 +205,23 @@ async def test_an_unreadable_csv_is_422_on_body_csv(client: httpx.AsyncClient, s
     assert response.status_code == 422, response.text
     assert response.json()["error"]["fields"][0]["field"] == "body.csv"
     assert await _stored(session, store) == 0
+
+
+async def test_malformed_multipart_is_422_on_body(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    # Found by tests/test_no_5xx.py: Starlette's form parser answered a bare 400 "Invalid multipart data.",
+    # which the operation does not document; two files were the same 400.
+    headers, store = await _owner_and_store(client, session)
+    url = f"/stores/{store.id}/transactions/csv"
+    boundary = "9cc651cd2c8d168349f50fede4c361ac"
+    response = await client.post(
+        url,
+        content=f"--{boundary}\r\nFalse--{boundary}--\r\n".encode(),
+        headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 422, response.text
+    assert [f["field"] for f in response.json()["error"]["fields"]] == ["body"]
+    two_files = {"file": ("a.csv", b"x"), "other": ("b.csv", b"y")}
+    response = await client.post(url, files=two_files, headers=headers)
+    assert response.status_code == 422, response.text
+    assert [f["field"] for f in response.json()["error"]["fields"]] == ["body"]
+    assert await _stored(session, store) == 0
