@@ -83,35 +83,24 @@ def fixed_input_size(model: str) -> int | None:
 
     Ultralytics writes ``metadata.yaml`` into every export folder (OpenVINO, TF SavedModel, NCNN...):
     ``imgsz: [h, w]`` with ``args.dynamic`` false means a static input shape, as in the shipped INT8
-    OpenVINO model (640). An ``.onnx`` file's input shape is read with onnxruntime when it is installed
-    (integer height and width: static). Non-square exports report their larger side.
+    OpenVINO model (640). Single-file exports (``.onnx``...) carry no such file: unknown, so a rebuild at
+    another size is tried (and its failure reported). Non-square exports report their larger side.
     """
     path = Path(model)
-    if path.suffix.lower() in {".pt", ".yaml", ".yml"} or not path.exists():
+    if not path.is_dir():
         return None
-    if path.is_dir():
-        try:
-            import yaml  # type: ignore[import-untyped]
+    try:
+        import yaml  # type: ignore[import-untyped]
 
-            meta = yaml.safe_load((path / "metadata.yaml").read_text())
-        except (OSError, ValueError, ImportError):
-            return None
-        if not isinstance(meta, dict) or (meta.get("args") or {}).get("dynamic"):
-            return None
-        size = meta.get("imgsz")
-        sizes: list[object] = size if isinstance(size, list) else [size]
-        ints = [s for s in sizes if isinstance(s, int)]
-        return max(ints) if ints and len(ints) == len(sizes) else None
-    if path.suffix.lower() == ".onnx":
-        try:
-            import onnxruntime  # type: ignore[import-not-found, unused-ignore]
-
-            shape = onnxruntime.InferenceSession(str(path)).get_inputs()[0].shape
-        except Exception:  # not installed or not readable: unknown
-            return None
-        dims = shape[2:4]
-        return max(dims) if len(dims) == 2 and all(isinstance(d, int) for d in dims) else None
-    return None
+        meta = yaml.safe_load((path / "metadata.yaml").read_text())
+    except (OSError, ValueError, ImportError):
+        return None
+    if not isinstance(meta, dict) or (meta.get("args") or {}).get("dynamic"):
+        return None
+    size = meta.get("imgsz")
+    sizes: list[object] = size if isinstance(size, list) else [size]
+    ints = [s for s in sizes if isinstance(s, int)]
+    return max(ints) if ints and len(ints) == len(sizes) else None
 
 
 def _task_for(model: str) -> str | None:

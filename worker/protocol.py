@@ -177,9 +177,9 @@ class EventsResult(BaseModel):
 # --- POST /worker/heartbeat ------------------------------------------------------------------------------
 
 
-class DetectionIn(BaseModel):
-    """Detection settings a worker reports running: processing rate (frames/s, 0: every frame), model input
-    size (pixels), confidence threshold 0..1."""
+class DetectionSettings(BaseModel):
+    """Detection settings: processing rate (frames/s; 0: every frame), model input size (pixels), confidence
+    threshold 0..1. The camera's in `GET /worker/config`, the worker's running ones in its heartbeat."""
 
     model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
@@ -217,7 +217,7 @@ class HeartbeatIn(BaseModel):
     # runs on its local settings) and the detection settings in use, which differ from the config's where
     # the worker refused one (an image size its fixed-size model cannot take; `last_error` says why).
     config_version: int | None = Field(default=None, ge=1)
-    detection: DetectionIn | None = None
+    detection: DetectionSettings | None = None
 
 
 # --- GET /worker/config ----------------------------------------------------------------------------------
@@ -242,18 +242,10 @@ class ZoneOut(BaseModel):
     polygon: list[Any]
 
 
-class DetectionOut(BaseModel):
-    """Detection settings: processing rate (frames/s), model input size (pixels), confidence threshold."""
-
-    target_fps: float
-    imgsz: int
-    conf: float
-
-
 # The one home of the detection defaults: a new camera's row (backend.models.Camera), the admin API's
 # camera body and the worker's own settings before the backend answered all read them here, so the admin
 # sees what the worker runs. conf 0.1 keeps ByteTrack's low-score association fed (worker/detector.py).
-DETECTION_DEFAULTS = DetectionOut(target_fps=10.0, imgsz=640, conf=0.1)
+DETECTION_DEFAULTS = DetectionSettings(target_fps=10.0, imgsz=640, conf=0.1)
 
 
 class WorkerConfig(BaseModel):
@@ -269,7 +261,7 @@ class WorkerConfig(BaseModel):
     is_counting_line: bool
     counting_line: CountingLineOut | None
     zones: list[ZoneOut]
-    detection: DetectionOut
+    detection: DetectionSettings
     snapshot_requested: bool
 
 

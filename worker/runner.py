@@ -37,7 +37,7 @@ from worker.event_ids import source_fingerprint
 from worker.heartbeats import HeartbeatSender
 from worker.outbox import OpenVisit, Outbox
 from worker.pipeline import CountingSession
-from worker.protocol import DetectionIn, DetectionOut, Event, HeartbeatIn, WorkerConfig
+from worker.protocol import DetectionSettings, Event, HeartbeatIn, WorkerConfig
 from worker.settings import WorkerSettings
 from worker.snapshot import SNAPSHOT_DETECTION_CONF, blur_regions, encode_jpeg
 from worker.source import Frame, FrameSource
@@ -199,10 +199,7 @@ class Worker:
             exit_code = EXIT_FAILED
         finally:
             exit_code = self._shutdown(exit_code, uploader, control)
-        if self.key_refused:
-            log.error("worker_key_refused", hint=KEY_REFUSED_HINT)
-            return EXIT_KEY_REFUSED
-        return exit_code
+        return EXIT_KEY_REFUSED if self.key_refused else exit_code
 
     def _close_orphaned_visits(self) -> None:
         """Close the zone visits an earlier process left open when it died (kill -9, power loss): each gets
@@ -221,6 +218,8 @@ class Worker:
 
     def _close_inherited_visits(self) -> None:
         mine, at = self._inherited_visits
+        if not mine:
+            return
         still_open = {v.enter_id for v in self.outbox.orphaned_visits()}
         self._close_visits([v for v in mine if v.enter_id in still_open], at)
 
@@ -240,6 +239,7 @@ class Worker:
         return EXIT_KEY_REFUSED
 
     def _close_resources(self) -> None:
+        """Release the source, the journal, the outbox file and the HTTP client (every way out of run)."""
         self.source.close()
         if self._journal is not None:
             self._journal.close()
@@ -320,8 +320,6 @@ class Worker:
             if closing:
                 self._queue(closing)
             self._close_inherited_visits()
-        if self._journal is not None:
-            self._journal.close()
         self.stop_event.set()
         self.uploader.wake.set()
         uploader.join()
@@ -340,8 +338,7 @@ class Worker:
             frames=self.frames_processed,
             counts={k.value: v for k, v in (self.session.counts if self.session else {}).items()},
         )
-        self.outbox.close()
-        self.http.close()
+        self._close_resources()
         return exit_code
 
     def _send_final_heartbeat(self) -> None:
@@ -400,12 +397,12 @@ class Worker:
             zone_counts=dict(self._zone_counts),
             observed_at=self._observed_at,
             config_version=self.config_version,
-            detection=DetectionIn.model_validate(self._running_detection().model_dump()),
+            detection=self._running_detection(),
         )
 
-    def _running_detection(self) -> DetectionOut:
+    def _running_detection(self) -> DetectionSettings:
         """The detection settings in use now (0 fps: every frame is processed)."""
-        return DetectionOut(
+        return DetectionSettings(
             target_fps=self.source.target_fps or 0.0, imgsz=self.detector.imgsz, conf=self.detector.conf
         )
 

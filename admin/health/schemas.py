@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from backend.cameras.status import CameraStatus
-from worker.protocol import DetectionIn
+from worker.protocol import DetectionSettings
 
 
 class CameraHealth(BaseModel):
@@ -46,7 +46,7 @@ class CameraHealth(BaseModel):
         description="The config version the worker reported running in its latest live heartbeat (null: none "
         "reported; lower than `config_version`: the change has not reached the worker yet)."
     )
-    detection_running: DetectionIn | None = Field(
+    detection_running: DetectionSettings | None = Field(
         description="The detection settings the worker reported running; they differ from the camera's "
         "where the worker refused one (`last_error` says why)."
     )

@@ -20,7 +20,7 @@ from backend.cameras.status import (
 )
 from backend.config import Settings
 from backend.models import Camera, CameraHeartbeat
-from worker.protocol import DetectionIn
+from worker.protocol import DetectionSettings
 
 EVENTS_WINDOW = timedelta(hours=1)
 # "status" sorts worst first.
@@ -135,7 +135,7 @@ async def health_rows(
                 config_version=camera.config_version,
                 applied_config_version=camera.reported_config_version,
                 detection_running=(
-                    DetectionIn.model_validate(camera.reported_detection)
+                    DetectionSettings.model_validate(camera.reported_detection)
                     if camera.reported_detection
                     else None
                 ),

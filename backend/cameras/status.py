@@ -25,9 +25,7 @@ from enum import StrEnum
 
 from sqlalchemy import ColumnElement, and_, func
 
-from backend.models import Camera
-
-STOPPED = "stopped"  # the stream status of a worker's final heartbeat (worker.protocol.StreamStatus)
+from backend.models import Camera, StreamStatus
 
 
 class CameraStatus(StrEnum):
@@ -85,7 +83,7 @@ def is_online(
     return (
         last_heartbeat_at is not None
         and last_heartbeat_at >= online_since(now, offline_after_s)
-        and reported_stream_status != STOPPED
+        and reported_stream_status != StreamStatus.STOPPED
     )
 
 
@@ -93,7 +91,7 @@ def online_clause(now: datetime, offline_after_s: float) -> ColumnElement[bool]:
     """`is_online` as a SQL condition on `cameras` (never NULL), for counting cameras in the database."""
     return and_(
         func.coalesce(Camera.last_heartbeat_at >= online_since(now, offline_after_s), False),
-        func.coalesce(Camera.reported_stream_status != STOPPED, True),
+        func.coalesce(Camera.reported_stream_status != StreamStatus.STOPPED, True),
     )
 
 

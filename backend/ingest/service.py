@@ -35,7 +35,7 @@ from worker.protocol import (
     INT32_MAX,
     ZONE_EVENT_TYPES,
     CountingLineOut,
-    DetectionOut,
+    DetectionSettings,
     EventIn,
     EventsResult,
     HeartbeatIn,
@@ -339,7 +339,7 @@ async def worker_config(session: AsyncSession, camera: CameraPrincipal) -> Confi
             else None
         ),
         zones=[ZoneOut(id=z.id, name=z.name, kind=z.kind.value, polygon=z.polygon) for z in rows.zones],
-        detection=DetectionOut(target_fps=cam.target_fps, imgsz=cam.imgsz, conf=cam.conf),
+        detection=DetectionSettings(target_fps=cam.target_fps, imgsz=cam.imgsz, conf=cam.conf),
         snapshot_requested=cam.snapshot_requested,
     )
     body = config.model_dump_json().encode()

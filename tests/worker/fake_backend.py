@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from worker.protocol import (
     EVENTS_BATCH,
-    DetectionOut,
+    DetectionSettings,
     EventsResult,
     HeartbeatIn,
     Rejection,
@@ -60,7 +60,9 @@ class FakeBackend:
             is_counting_line=True,
             counting_line=None,
             zones=[],
-            detection=DetectionOut(target_fps=60.0, imgsz=640, conf=0.1),  # 60: the fake clips run at 100 fps
+            detection=DetectionSettings(
+                target_fps=60.0, imgsz=640, conf=0.1
+            ),  # 60: the fake clips run at 100 fps
             snapshot_requested=False,
         )
         self._server: ThreadingHTTPServer | None = None
