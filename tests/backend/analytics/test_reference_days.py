@@ -987,8 +987,21 @@ def utc_plan(cams: tuple[CamPlan, ...], **fields: Any) -> Plan:
 async def built_and_checked(
     client: httpx.AsyncClient, session: AsyncSession, settings: Settings, reader: Reader, plan: Plan
 ) -> tuple[Built, list[str]]:
-    built = await build(client, session, settings, reader, plan, datetime.now(UTC))
-    return built, await check_all(client, built)
+    # The reference is computed at the instant the store was built; the routes read the real clock. When a
+    # 15-minute slot boundary passes between the two (a "today" plan built at 15:59:57 and read at 16:00),
+    # the slot in progress differs and the comparison means nothing: build a fresh store and compare again.
+    for _ in range(2):
+        started = datetime.now(UTC)
+        built = await build(client, session, settings, reader, plan, started)
+        problems = await check_all(client, built)
+        if not problems or _slot_of(started) == _slot_of(datetime.now(UTC)):
+            break
+    return built, problems
+
+
+def _slot_of(at: datetime) -> int:
+    """The 15-minute slot `at` (UTC) lies in, as a number."""
+    return int(at.timestamp()) // 900
 
 
 async def dashboard_of(client: httpx.AsyncClient, built: Built, day: date | None = None) -> Any:
