@@ -30,7 +30,7 @@ from sqlalchemy.pool import QueuePool
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.cameras.status import online_clause
+from backend.cameras.status import online_clause, online_since
 from backend.deps import SessionDep
 from backend.errors import NotFound
 from backend.models import Camera
@@ -238,7 +238,7 @@ async def _camera_figures(
     session: AsyncSession, now: datetime, offline_after_s: float
 ) -> tuple[list[tuple[str, int]], WorkerFigures]:
     """Cameras by status and the worker figures in one aggregate query over the enabled cameras."""
-    online = online_clause(now, offline_after_s)
+    online = online_clause(online_since(now, offline_after_s))
     row = (
         await session.execute(
             select(

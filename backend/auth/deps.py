@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, join, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.crypto import hashes_match, keyed_hash, worker_key_prefix
@@ -19,7 +19,9 @@ from backend.auth.principals import CameraPrincipal, UserPrincipal
 from backend.auth.tokens import TokenVerifier, VerifiedToken
 from backend.deps import SessionDep, SettingsDep
 from backend.errors import Forbidden, NotAuthenticated
-from backend.models import Camera, Membership, Organization, Store, User
+from backend.models import Camera, Membership, Organization, Role, Store, User
+
+Roles = dict[uuid.UUID, Role]
 
 _bearer = HTTPBearer(
     auto_error=False, description="An access token from POST /auth/token or the external IdP."
@@ -27,8 +29,21 @@ _bearer = HTTPBearer(
 _worker_key = APIKeyHeader(name="X-Worker-Key", auto_error=False, description="The camera's worker key.")
 
 
-async def _builtin_user(session: AsyncSession, token: VerifiedToken) -> User | None:
-    """The user of a built-in token, or None when unknown or the token predates their cutoff.
+# Memberships in organizations that are still active: a deactivated organization grants nothing.
+_active_memberships = join(
+    Membership, Organization, (Organization.id == Membership.org_id) & Organization.is_active.is_(True)
+)
+# Built once: constructing the statement cost as much as running it (it runs on every request).
+_USER_WITH_ROLES = (
+    select(User, Membership.org_id, Membership.role)
+    .outerjoin(_active_memberships, Membership.user_id == User.id)
+    .where(User.id == bindparam("user_id"))
+)
+
+
+async def _builtin_user(session: AsyncSession, token: VerifiedToken) -> tuple[User, Roles] | None:
+    """The user of a built-in token with their roles in active organizations (one statement), or None when
+    unknown or the token predates their cutoff.
 
     `User.tokens_valid_after` is set by a password change or the loss of the last membership.
     """
@@ -36,16 +51,17 @@ async def _builtin_user(session: AsyncSession, token: VerifiedToken) -> User | N
         user_id = uuid.UUID(token.subject)
     except ValueError:
         return None
-    user = await session.get(User, user_id)
-    if user is None:
+    rows = (await session.execute(_USER_WITH_ROLES, {"user_id": user_id})).all()
+    if not rows:
         return None
+    user = rows[0][0]
     valid_after = user.tokens_valid_after
     if valid_after is not None:
         issued_at = token.claims.get("iat")
         # Both in whole seconds (see backend.auth.sessions.end_all_sessions).
         if not isinstance(issued_at, int | float) or issued_at < valid_after.timestamp():
             return None
-    return user
+    return user, {org_id: role for _, org_id, role in rows if org_id is not None}
 
 
 async def _external_user(session: AsyncSession, token: VerifiedToken) -> User | None:
@@ -65,20 +81,26 @@ async def load_principal(session: AsyncSession, user: User) -> UserPrincipal:
     """The principal for `user`, with roles only in organizations that are still active."""
     rows = await session.execute(
         select(Membership.org_id, Membership.role)
-        .join(Organization, Organization.id == Membership.org_id)
-        .where(Membership.user_id == user.id, Organization.is_active.is_(True))
+        .select_from(_active_memberships)
+        .where(Membership.user_id == user.id)
     )
-    roles = {org_id: role for org_id, role in rows}
+    return _principal(user, {org_id: role for org_id, role in rows})
+
+
+def _principal(user: User, roles: Roles) -> UserPrincipal:
     return UserPrincipal(user.id, user.email, user.is_superadmin, roles)
 
 
-async def get_current_account(
+async def authenticate(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
-    """The signed-in user's own account row, for routes about the account itself (`POST /auth/password`)
-    rather than any organization; `get_current_user` builds the owner principal on it.
+) -> tuple[User, Roles]:
+    """The signed-in user's account row and their roles in active organizations, once per request (FastAPI
+    caches a dependency within a request): `get_current_account` and `get_current_user` read it.
+
+    A built-in token costs one statement (user and memberships joined); an external one looks the user up
+    by subject (binding it on first sign-in) and then their memberships.
 
     Raises:
         NotAuthenticated: no bearer token, a token that does not verify, an unknown/disabled user, or a
@@ -89,24 +111,38 @@ async def get_current_account(
     verifier: TokenVerifier = request.app.state.token_verifier
     token = await verifier.verify(session, credentials.credentials)
     if token.issuer == "builtin":
-        user = await _builtin_user(session, token)
+        found = await _builtin_user(session, token)
     else:
         user = await _external_user(session, token)
-    if user is None or not user.is_active:
+        found = (user, (await load_principal(session, user)).roles) if user is not None else None
+    if found is None or not found[0].is_active:
         raise NotAuthenticated("Invalid token.", headers={"WWW-Authenticate": "Bearer"})
-    return user
+    return found
+
+
+Authenticated = Annotated[tuple[User, Roles], Depends(authenticate)]
+
+
+async def get_current_account(authenticated: Authenticated) -> User:
+    """The signed-in user's own account row, for routes about the account itself (`POST /auth/password`)
+    rather than any organization.
+
+    Raises:
+        NotAuthenticated: see `authenticate`.
+    """
+    return authenticated[0]
 
 
 CurrentAccount = Annotated[User, Depends(get_current_account)]
 
 
-async def get_current_user(session: SessionDep, user: CurrentAccount) -> UserPrincipal:
+async def get_current_user(authenticated: Authenticated) -> UserPrincipal:
     """The signed-in user as an owner principal, with their roles in active organizations.
 
     Raises:
-        NotAuthenticated: see `get_current_account`.
+        NotAuthenticated: see `authenticate`.
     """
-    return await load_principal(session, user)
+    return _principal(*authenticated)
 
 
 CurrentUser = Annotated[UserPrincipal, Depends(get_current_user)]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, func
+from sqlalchemy import BindParameter, ColumnElement, and_, func
 
 from backend.models import Camera, StreamStatus
 
@@ -87,10 +87,14 @@ def is_online(
     )
 
 
-def online_clause(now: datetime, offline_after_s: float) -> ColumnElement[bool]:
-    """`is_online` as a SQL condition on `cameras` (never NULL), for counting cameras in the database."""
+def online_clause(since: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
+    """`is_online` as a SQL condition on `cameras` (never NULL), for counting cameras in the database.
+
+    `since` is `online_since(now, offline_after_s)` (UTC), or a bind parameter that will carry it (for a
+    statement built once and run many times).
+    """
     return and_(
-        func.coalesce(Camera.last_heartbeat_at >= online_since(now, offline_after_s), False),
+        func.coalesce(Camera.last_heartbeat_at >= since, False),
         func.coalesce(Camera.reported_stream_status != StreamStatus.STOPPED, True),
     )
 

@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.principals import UserPrincipal
-from backend.cameras.status import online_clause
+from backend.cameras.status import online_clause, online_since
 from backend.models import Camera, Store
 from backend.stores.schemas import CameraSummary
 from backend.tenancy import readable_stores
@@ -19,6 +19,23 @@ from backend.tenancy import readable_stores
 async def list_readable(session: AsyncSession, principal: UserPrincipal) -> Sequence[Store]:
     """The principal's stores, by name."""
     return (await session.scalars(readable_stores(principal).order_by(Store.name, Store.id))).all()
+
+
+# Built once (constructing it cost more than running it); `org_ids` and `store_ids` expand to IN lists.
+_CAMERA_SUMMARIES = (
+    select(
+        Camera.store_id,
+        func.count(),
+        func.coalesce(func.sum(case((online_clause(bindparam("online_since")), 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Camera.is_counting_line.is_(True), 1), else_=0)), 0),
+    )
+    .where(
+        Camera.org_id.in_(bindparam("org_ids", expanding=True)),
+        Camera.store_id.in_(bindparam("store_ids", expanding=True)),
+        Camera.enabled.is_(True),
+    )
+    .group_by(Camera.store_id)
+)
 
 
 async def camera_summaries(
@@ -30,20 +47,13 @@ async def camera_summaries(
     """
     if not stores:
         return {}
-    online = case((online_clause(now, offline_after_s), 1), else_=0)
     rows = await session.execute(
-        select(
-            Camera.store_id,
-            func.count(),
-            func.coalesce(func.sum(online), 0),
-            func.coalesce(func.sum(case((Camera.is_counting_line.is_(True), 1), else_=0)), 0),
-        )
-        .where(
-            Camera.org_id.in_({s.org_id for s in stores}),
-            Camera.store_id.in_([s.id for s in stores]),
-            Camera.enabled.is_(True),
-        )
-        .group_by(Camera.store_id)
+        _CAMERA_SUMMARIES,
+        {
+            "online_since": online_since(now, offline_after_s),
+            "org_ids": list({s.org_id for s in stores}),
+            "store_ids": [s.id for s in stores],
+        },
     )
     summaries = {
         store_id: CameraSummary(

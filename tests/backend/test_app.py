@@ -210,6 +210,34 @@ async def test_ready_is_503_while_postgres_is_down_and_recovers(
         assert (await http.get("/ready")).status_code == 200
 
 
+@pytest.mark.postgres
+async def test_a_server_restarted_while_the_pool_sat_idle_costs_no_request(
+    proxied_postgres_app: tuple[FastAPI, _TcpProxy], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool pings a connection that sat idle (`backend.db._ping_when_idle`), not every checkout: after
+    a restart with no traffic in between, the first request still succeeds on a fresh connection."""
+    import backend.db
+
+    application, proxy = proxied_postgres_app
+    _add_probe_routes(application)
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        assert (await http.post("/_probe/orgs", params={"name": "before"})).status_code == 200
+        await proxy.stop()  # every pooled connection dies while nobody asks
+        await proxy.start()
+        monkeypatch.setattr(backend.db, "IDLE_PING_AFTER_S", 0.0)
+        after = await http.post("/_probe/orgs", params={"name": "after-restart"})
+        assert after.status_code == 200, after.text
+        monkeypatch.setattr(backend.db, "IDLE_PING_AFTER_S", 3600.0)
+        await proxy.stop()
+        await proxy.start()
+        # Used a moment ago, so not pinged: the request meets the dead connection and answers 503 (retry),
+        # never 500, and the pool is invalidated so the next one connects afresh.
+        unpinged = await http.post("/_probe/orgs", params={"name": "unpinged"})
+        assert unpinged.status_code == 503, unpinged.text
+        assert (await http.post("/_probe/orgs", params={"name": "next"})).status_code == 200
+
+
 async def test_ready_is_503_when_the_database_was_never_reachable(tmp_path: Path) -> None:
     # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
     settings = settings_for(
