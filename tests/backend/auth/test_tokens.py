@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -183,3 +184,39 @@ async def test_rotated_key_keeps_verifying_until_tokens_expire(
     assert jwt.get_unverified_header(new_headers["Authorization"].split()[1])["kid"] == new_kid
     published = {k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]}
     assert published == {old_kid, new_kid}
+
+
+async def test_a_remembered_token_still_expires(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    """A verified token is remembered (`TokenVerifier`), and its `exp` is still read on every request."""
+    user = await make_user(session)
+    kid, key = await _signing_key(app, session)
+    exp = int(time.time()) + 2
+    token = jwt.encode(_claims(user, exp=exp), key, algorithm="ES256", headers={"kid": kid})
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/me", headers=headers)).status_code == 200
+    assert token in app.state.token_verifier._verified  # remembered: the next request skips the ECDSA check
+    assert (await client.get("/me", headers=headers)).status_code == 200
+
+    await asyncio.sleep(max(0.0, exp - time.time()) + 0.05)
+    expired = await client.get("/me", headers=headers)
+    assert expired.status_code == 401, expired.text
+    assert token not in app.state.token_verifier._verified
+
+
+async def test_the_remembered_tokens_are_bounded(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Least recently used tokens are dropped beyond `_VERIFIED_CACHE_SIZE`."""
+    import backend.auth.tokens
+
+    monkeypatch.setattr(backend.auth.tokens, "_VERIFIED_CACHE_SIZE", 3)
+    user = await make_user(session)
+    kid, key = await _signing_key(app, session)
+    tokens = [
+        jwt.encode(_claims(user, jti=str(n)), key, algorithm="ES256", headers={"kid": kid}) for n in range(5)
+    ]
+    for token in tokens:
+        assert (await client.get("/me", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+    assert list(app.state.token_verifier._verified) == tokens[2:]
