@@ -7,11 +7,13 @@ raises, so services never commit.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
@@ -149,6 +151,29 @@ async def session_scope(
             await session.rollback()
             raise
         await session.commit()
+
+
+async def upsert_adding(
+    session: AsyncSession,
+    model: type[Any],
+    key: Sequence[str],
+    counters: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+) -> None:
+    """Insert `rows` into `model`'s table, or where a row with the same `key` columns exists, add the new
+    values of its `counters` columns to the stored ones: one `INSERT ... ON CONFLICT DO UPDATE` for all
+    rows (PostgreSQL and SQLite). Callers pass rows sorted by key, so concurrent writers of overlapping rows
+    lock them in one order (no deadlock). The write path of the roll-ups (coverage, line crossings)."""
+    if not rows:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(model)
+    table = model.__table__
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(key),
+        set_={column: table.c[column] + stmt.excluded[column] for column in counters},
+    )
+    await session.execute(stmt, list(rows))
 
 
 async def ping(engine: AsyncEngine) -> None:

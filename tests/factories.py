@@ -219,7 +219,9 @@ async def make_snapshot(
 
 async def make_event(session: AsyncSession, camera: Camera, ts: Any, type: str = "IN", **fields: Any) -> Any:
     """An Event row of `camera` stamped `ts` (UTC) and received at `received_at` (default `ts`: delivered
-    live); moves `Camera.last_event_at` and `Camera.last_event_received_at` forward."""
+    live), counted in the line-crossing roll-up as ingestion does; moves `Camera.last_event_at` and
+    `Camera.last_event_received_at` forward."""
+    from backend.ingest.rollup import record_line_crossings
     from backend.models import Event, EventType
 
     received_at = fields.pop("received_at", ts)
@@ -235,6 +237,7 @@ async def make_event(session: AsyncSession, camera: Camera, ts: Any, type: str =
         **fields,
     )
     session.add(event)
+    await record_line_crossings(session, camera.org_id, camera.store_id, camera.id, [(event.type, ts)])
     if camera.last_event_at is None or camera.last_event_at < ts:
         camera.last_event_at = ts
     if camera.last_event_received_at is None or camera.last_event_received_at < received_at:

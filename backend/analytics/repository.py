@@ -36,6 +36,7 @@ from backend.models import (
     CameraCoverageSlot,
     Event,
     EventType,
+    LineCrossingSlot,
     PosTransaction,
     Store,
     Zone,
@@ -115,24 +116,25 @@ async def zones(session: AsyncSession, store: Store, camera_ids: Sequence[uuid.U
 async def line_counts(
     session: AsyncSession, store: Store, camera_ids: Sequence[uuid.UUID], ranges: Ranges
 ) -> dict[int, tuple[int, int]]:
-    """Slot → (IN, OUT) crossings of the given (counting-line) cameras within the UTC ranges."""
+    """Slot → (IN, OUT) crossings of the given (counting-line) cameras within the slot-aligned UTC ranges.
+
+    Read from the line-crossing roll-up (`line_crossing_slots`, written with the events: equal to counting
+    them), summed over the cameras: one row per camera and slot instead of one per crossing (90 days of a
+    busy store: ~4,000 rows instead of ~50,000 events). Ranges are slot-aligned, so a slot is inside a range
+    exactly when its start is.
+    """
     if not camera_ids or not ranges:
         return {}
-    slot = _slot(session, Event.ts).label("slot")
+    slot = _slot_number(session, LineCrossingSlot.slot_start).label("slot")
     stmt = (
-        select(
-            slot,
-            func.sum(case((Event.type == EventType.IN, 1), else_=0)),
-            func.sum(case((Event.type == EventType.OUT, 1), else_=0)),
-        )
+        select(slot, func.sum(LineCrossingSlot.in_count), func.sum(LineCrossingSlot.out_count))
         .where(
-            Event.org_id == store.org_id,
-            Event.store_id == store.id,
-            _in_ranges(Event.ts, ranges),
-            Event.camera_id.in_(camera_ids),
-            Event.type.in_([EventType.IN, EventType.OUT]),
+            LineCrossingSlot.org_id == store.org_id,
+            LineCrossingSlot.store_id == store.id,
+            _in_ranges(LineCrossingSlot.slot_start, ranges),
+            LineCrossingSlot.camera_id.in_(camera_ids),
         )
-        .group_by(slot)
+        .group_by(LineCrossingSlot.slot_start)
     )
     span = sum((hi - lo for lo, hi in ranges), timedelta())
     if session.get_bind().dialect.name == "postgresql" and span > 2 * _DAY:
@@ -143,16 +145,14 @@ async def line_counts(
         slots, ins, outs = (
             await session.execute(
                 select(
-                    func.array_agg(
-                        cast(func.extract("epoch", grouped.c.slot), BigInteger).op("/")(literal(SLOT_S))
-                    ),
+                    func.array_agg(grouped.c.slot),
                     func.array_agg(grouped.c[1]),
                     func.array_agg(grouped.c[2]),
                 )
             )
         ).one()
         return dict(zip(slots or [], zip(ins or [], outs or [], strict=True), strict=True))
-    return {_slot_value(s): (int(i), int(o)) for s, i, o in await session.execute(stmt)}
+    return {int(s): (int(i), int(o)) for s, i, o in await session.execute(stmt)}
 
 
 async def zone_counts(

@@ -10,11 +10,10 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.analytics.timegrid import SLOT_S
+from backend.db import upsert_adding
 from backend.models import CameraCoverageSlot
 
 SLOT = timedelta(seconds=SLOT_S)
@@ -36,8 +35,6 @@ async def record_coverage(
         slot = slot_start(at)
         totals[slot] += 1
         healthy[slot] += int(ok)
-    if not totals:
-        return
     rows = [
         {
             "org_id": org_id,
@@ -48,13 +45,10 @@ async def record_coverage(
         }
         for s, n in sorted(totals.items())
     ]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(CameraCoverageSlot)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["org_id", "camera_id", "slot_start"],
-        set_={
-            "heartbeats": CameraCoverageSlot.heartbeats + stmt.excluded.heartbeats,
-            "heartbeats_ok": CameraCoverageSlot.heartbeats_ok + stmt.excluded.heartbeats_ok,
-        },
+    await upsert_adding(
+        session,
+        CameraCoverageSlot,
+        ("org_id", "camera_id", "slot_start"),
+        ("heartbeats", "heartbeats_ok"),
+        rows,
     )
-    await session.execute(stmt, rows)

@@ -2,8 +2,9 @@
 
 The event insert is one statement per batch on both databases. PostgreSQL gets a dialect-specific fast
 path: the batch travels as seven typed arrays expanded by `unnest()`, so the driver binds 7 parameters
-instead of 11 per row and the server plans one small statement; SQLite uses `executemany` of one
-`INSERT ... ON CONFLICT DO NOTHING`, which is a loop inside the sqlite3 module.
+instead of 11 per row and the server plans one small statement; SQLite gets multi-row
+`INSERT ... ON CONFLICT DO NOTHING` statements. Both return the rows they added, whose line crossings
+go into the roll-up footfall is read from (`backend.ingest.rollup`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from backend.auth.principals import CameraPrincipal
+from backend.ingest.rollup import record_line_crossings
 from backend.models import Camera, CameraHeartbeat, CountingLine, Event, Snapshot, Store, Zone
 from worker.protocol import HeartbeatIn
 
@@ -65,6 +67,7 @@ _PG_INSERT_EVENTS = text(
          AS u(event_id, type, ts, tracker_id, zone_id, dwell_ms, confidence)
     ORDER BY u.event_id
     ON CONFLICT DO NOTHING
+    RETURNING type, ts
     """
 )
 
@@ -72,7 +75,8 @@ _PG_INSERT_EVENTS = text(
 async def insert_events(
     session: AsyncSession, camera: CameraPrincipal, rows: EventColumns, received_at: datetime
 ) -> int:
-    """Insert `rows` for `camera` in one statement, skipping event ids this camera already stored.
+    """Insert `rows` for `camera` in one statement, skipping event ids this camera already stored, and add
+    the inserted line crossings to the roll-up (`backend.ingest.rollup`, one more statement).
 
     `rows` must hold no id twice. Returns how many rows were inserted; the rest were duplicates.
     """
@@ -121,11 +125,15 @@ async def insert_events(
                 strict=True,
             )
         ]
-        # Core table, not the ORM entity: the ORM's bulk insert path does not report rowcount. sqlite3 sums
-        # the changes of every execution of an executemany into rowcount.
+        # Core table, not the ORM entity. With RETURNING, SQLAlchemy sends the rows as multi-row INSERTs
+        # ("insertmanyvalues"); a conflicting row returns nothing.
         connection = await session.connection()
-        result = await connection.execute(sqlite_insert(_EVENTS).on_conflict_do_nothing(), params)
-    return result.rowcount
+        result = await connection.execute(
+            sqlite_insert(_EVENTS).on_conflict_do_nothing().returning(_EVENTS.c.type, _EVENTS.c.ts), params
+        )
+    inserted = [(str(kind), ts) for kind, ts in result]
+    await record_line_crossings(session, camera.org_id, camera.store_id, camera.camera_id, inserted)
+    return len(inserted)
 
 
 # One writer at a time per SQLite database in this process, handed over in arrival order. Left to SQLite,

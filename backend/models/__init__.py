@@ -2,7 +2,14 @@
 
 from backend.models.base import Base
 from backend.models.enums import EventType, InSide, Role, StreamStatus, ZoneKind
-from backend.models.events import CameraCoverageSlot, CameraHeartbeat, Event, PosTransaction, Snapshot
+from backend.models.events import (
+    CameraCoverageSlot,
+    CameraHeartbeat,
+    Event,
+    LineCrossingSlot,
+    PosTransaction,
+    Snapshot,
+)
 from backend.models.identity import (
     AdminAuditEntry,
     Invite,
@@ -24,6 +31,7 @@ __all__ = [
     "EventType",
     "InSide",
     "Invite",
+    "LineCrossingSlot",
     "Membership",
     "Organization",
     "PasswordReset",

@@ -101,6 +101,25 @@ class CameraCoverageSlot(TenantMixin, Base):
     heartbeats_ok: Mapped[int] = mapped_column(default=0, comment="of them, with stream_status ok")
 
 
+class LineCrossingSlot(TenantMixin, Base):
+    """IN and OUT line crossings per camera and 15-minute UTC slot: the roll-up footfall is read from.
+
+    Written in the transaction that inserts the events, from the rows that insert actually added (a
+    retried batch adds nothing), so it always equals counting the events (`backend.ingest.rollup`). Like
+    `events`, no foreign keys: rows outlive the camera, as the events they count do. `slot_start` is aligned
+    to :00, :15, :30, :45 UTC. The primary key leads with the store and the slot: footfall reads "one store,
+    a range of slots, its counting cameras".
+    """
+
+    __tablename__ = "line_crossing_slots"
+
+    store_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    slot_start: Mapped[datetime] = mapped_column(primary_key=True)
+    camera_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    in_count: Mapped[int] = mapped_column(default=0, comment="IN crossings")
+    out_count: Mapped[int] = mapped_column(default=0, comment="OUT crossings")
+
+
 class Snapshot(TenantMixin, Base):
     """A person-blurred JPEG from a camera, for calibration; stored inline or as a file path."""
 

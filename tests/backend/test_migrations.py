@@ -177,3 +177,64 @@ async def test_revision_0002_backfills_coverage_slots_from_heartbeats(
         (datetime(2026, 3, 1, 9, 0, tzinfo=UTC), 2, 1),
         (datetime(2026, 3, 1, 9, 15, tzinfo=UTC), 1, 1),
     ]
+
+
+async def test_revision_0006_backfills_the_line_crossing_roll_up_from_events(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    import uuid
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, select
+
+    from backend.models import Event, LineCrossingSlot
+
+    engine = create_engine(settings_for(empty_database_url, tmp_path))
+    org, store, door_a, door_b = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    events = [  # (camera, type, ts): 09:00 slot twice IN on door a (one a microsecond before 09:15)
+        (door_a, "IN", datetime(2026, 3, 1, 9, 0, 5, tzinfo=UTC)),
+        (door_a, "IN", datetime(2026, 3, 1, 9, 14, 59, 999999, tzinfo=UTC)),
+        (door_a, "OUT", datetime(2026, 3, 1, 9, 15, tzinfo=UTC)),
+        (door_b, "OUT", datetime(2026, 3, 1, 9, 3, tzinfo=UTC)),
+        (door_b, "ZONE_ENTER", datetime(2026, 3, 1, 9, 4, tzinfo=UTC)),  # not a crossing
+    ]
+    try:
+        await migrate.upgrade(engine, "0005")
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(Event.__table__),
+                [
+                    {
+                        "org_id": org,
+                        "camera_id": camera,
+                        "event_id": uuid.uuid4(),
+                        "store_id": store,
+                        "type": kind,
+                        "ts": ts,
+                        "tracker_id": n,
+                        "received_at": ts,
+                    }
+                    for n, (camera, kind, ts) in enumerate(events)
+                ],
+            )
+        await migrate.upgrade(engine, "0006")
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        LineCrossingSlot.camera_id,
+                        LineCrossingSlot.slot_start,
+                        LineCrossingSlot.in_count,
+                        LineCrossingSlot.out_count,
+                    ).where(LineCrossingSlot.org_id == org, LineCrossingSlot.store_id == store)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert sorted((str(c), s, i, o) for c, s, i, o in rows) == sorted(
+        [
+            (str(door_a), datetime(2026, 3, 1, 9, 0, tzinfo=UTC), 2, 0),
+            (str(door_a), datetime(2026, 3, 1, 9, 15, tzinfo=UTC), 0, 1),
+            (str(door_b), datetime(2026, 3, 1, 9, 0, tzinfo=UTC), 0, 1),
+        ]
+    )

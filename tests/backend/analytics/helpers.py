@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.principals import UserPrincipal
 from backend.cameras.coverage import record_coverage
+from backend.ingest.rollup import record_line_crossings
 from backend.models import Camera, CameraHeartbeat, Event, EventType, Organization, Role, StreamStatus
 
 
@@ -27,7 +28,8 @@ async def add_events(
     zone_id: uuid.UUID | None = None,
     dwell_ms: int | None = None,
 ) -> None:
-    """Events of `camera` at the given times (zone events get `zone_id` and, for exits, `dwell_ms`)."""
+    """Events of `camera` at the given times (zone events get `zone_id` and, for exits, `dwell_ms`), with
+    their line crossings in the roll-up, as ingestion writes them."""
     rows = [
         {
             "org_id": camera.org_id,
@@ -45,6 +47,9 @@ async def add_events(
     ]
     if rows:
         await session.execute(insert(Event), rows)
+        await record_line_crossings(
+            session, camera.org_id, camera.store_id, camera.id, [(r["type"], r["ts"]) for r in rows]
+        )
 
 
 async def crossings(session: AsyncSession, camera: Camera, at: datetime, kind: EventType, count: int) -> None:
