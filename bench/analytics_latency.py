@@ -1,18 +1,27 @@
-"""Analytics latency through the HTTP API on 10 million events in PostgreSQL.
+"""Analytics latency through the HTTP API on 10 million events in PostgreSQL, as ratios measured in one run.
 
-    python bench/analytics_latency.py [--requests 200] [--reuse]
+    python bench/analytics_latency.py [--requests 200] [--reuse]        # 100 stores, 90 days of history
+    python bench/analytics_latency.py --days 30 --reuse                  # 30 days (its own database)
+    python bench/analytics_latency.py --days 365 --stores 25 --reuse     # a year, ~10 M events again
 
-Creates the database `storeintel_bench_analytics` (dropped first; `--reuse` keeps an existing one), applies
-the migrations and generates, inside PostgreSQL (INSERT ... SELECT from generate_series):
-100 stores in 8 timezones (+05:30, +05:45 and DST zones among them), 4 cameras each (2 counting-line
-doors, a floor camera with a product zone, a till camera with a billing zone), 90 days up to now with a
-daily shape (bell around mid-afternoon, opening hours 09:00-21:00 local) and a weekly one (weekdays 75% of
-weekends); about 5 events per visitor: IN, OUT, product ZONE_ENTER/EXIT, and billing ENTER/EXIT for half
-of them; POS transactions for 60% of billing visitors. Heartbeats every 30 s for 90 days (1 M rows per
-store) are generated for the `MEASURED_STORES` stores the requests go to: coverage reads them.
+Creates the database `storeintel_bench_analytics` (`_<days>d` appended for another history length;
+dropped first, `--reuse` keeps an existing one and migrates it), applies the migrations and generates,
+inside PostgreSQL (INSERT ... SELECT from generate_series): `--stores` stores in 8 timezones (+05:30,
++05:45 and DST zones among them), 4 cameras each (2 counting-line doors, a floor camera with a product
+zone, a till camera with a billing zone), `--days` days up to now with a daily shape (bell around
+mid-afternoon, opening hours 09:00-21:00 local) and a weekly one (weekdays 75% of weekends); about 5 events
+per visitor: IN, OUT, product ZONE_ENTER/EXIT, and billing ENTER/EXIT for half of them; POS transactions for
+60% of billing visitors; the roll-ups ingestion maintains (coverage: healthy every slot of the history;
+line crossings: from the events). Heartbeats every 30 s for the last 30 days (the backend's default
+retention) for the `MEASURED_STORES` stores the requests go to.
 
-Then starts `uvicorn storeintel_app:app` in a subprocess (one worker) and measures sequential requests with
-an httpx client in this process: p50/p95/p99 per route against the issue's targets. Prints a Markdown table.
+Then starts `uvicorn storeintel_app:app` in a subprocess (one worker) and measures, from an httpx client in
+this process, rounds of one request per route in a shuffled order, random measured store and date (day
+routes: 1-28 days ago), `GET /health` among them: the reference, through the same server and client in
+the same moments. Each route's request also runs as bare SQL: the statements the route issued for the same
+store and date (captured once in-process from SQLAlchemy), replayed through one asyncpg connection. It
+prints p50/p95/p99 per route, its p95 as a ratio to `/health`'s and to its SQL's, the issue's ratio
+targets, the load average and the CPU flags.
 """
 
 from __future__ import annotations
@@ -24,8 +33,10 @@ import random
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -39,8 +50,11 @@ DB = "storeintel_bench_analytics"
 ADMIN_DSN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 STORES = 100
 DAYS = 90
-VISITORS_PER_DAY = 272  # before the weekday factor: ~10.0 M events in total
+HEARTBEAT_DAYS = 30  # Settings.heartbeat_retention_days: older heartbeats are pruned
+VISITORS_PER_DAY = 272  # before the weekday factor: ~10.0 M events in total over 100 stores and 90 days
 MEASURED_STORES = 6
+VARIANTS = 24  # distinct (store, date) requests per route, each captured as SQL once
+WARM_UP = 10
 TIMEZONES = [
     "Europe/London",
     "America/New_York",
@@ -51,14 +65,22 @@ TIMEZONES = [
     "Europe/Berlin",
     "Asia/Tokyo",
 ]
-TARGETS_MS: dict[str, float | None] = {
-    "store_get (reference: auth + one lookup)": None,
-    "live": 10,
-    "dashboard_day": 50,
-    "footfall_90d_hourly": 100,
-    "anomalies_day": 100,
+REFERENCE = "GET /health (reference)"
+# route -> (ratio bound, statistic): the issue's budgets as multiples of /health measured in the same run.
+TARGETS: dict[str, tuple[float, str]] = {
+    "GET /stores/{id}": (3.0, "p50"),
+    "live": (4.0, "p95"),
+    "dashboard_day": (8.0, "p95"),
+    "footfall_90d_hourly": (30.0, "p95"),
+    "anomalies_day": (30.0, "p95"),
 }
 PASSWORD = "bench password 1234"  # noqa: S105 - a throwaway benchmark user
+
+
+def database_name(days: int) -> str:
+    """The benchmark database for a history of `days` days."""
+    return DB if days == DAYS else f"{DB}_{days}d"
+
 
 SETUP_SQL = """
 INSERT INTO organizations (id, name, is_active, created_at) VALUES ($1, 'Bench org', true, now());
@@ -134,18 +156,27 @@ INSERT INTO camera_heartbeats (org_id, id, camera_id, received_at, worker_versio
                                frames_read, frames_dropped, outbox_depth, events_dropped, stream_status)
 SELECT c.org_id, gen_random_uuid(), c.id, t, '0.1.0', 1, 10, 1, 0, 0, 0, 'ok'
 FROM cameras c JOIN stores s ON s.id = c.store_id,
-     generate_series(date_trunc('day', now()) - interval '90 days', now(), interval '30 seconds') t
+     generate_series(date_trunc('day', now()) - make_interval(days => $2), now(), interval '30 seconds') t
 WHERE s.name = $1
 """
 
 # The coverage roll-up that heartbeat ingestion maintains (backend/cameras/coverage.py): every camera of
-# every store healthy for 90 days, 30 heartbeats per 15-minute slot.
+# every store healthy for the whole history, 30 heartbeats per 15-minute slot.
 COVERAGE_SQL = """
 INSERT INTO camera_coverage_slots (org_id, camera_id, slot_start, heartbeats, heartbeats_ok)
 SELECT c.org_id, c.id, t, 30, 30
 FROM cameras c,
-     generate_series(date_trunc('day', now()) - interval '90 days', now(), interval '15 minutes') t
+     generate_series(date_trunc('day', now()) - make_interval(days => $1), now(), interval '15 minutes') t
 ON CONFLICT DO NOTHING
+"""
+
+# The line-crossing roll-up that event ingestion maintains (backend/ingest/rollup.py), from the events.
+CROSSINGS_SQL = """
+INSERT INTO line_crossing_slots (org_id, store_id, slot_start, camera_id, in_count, out_count)
+SELECT org_id, store_id, date_bin(interval '15 minutes', ts, timestamptz 'epoch'), camera_id,
+       count(*) FILTER (WHERE type = 'IN'), count(*) FILTER (WHERE type = 'OUT')
+FROM events WHERE type IN ('IN', 'OUT')
+GROUP BY 1, 2, 3, 4
 """
 
 
@@ -164,9 +195,11 @@ async def _migrate(db: str) -> None:
     await engine.dispose()
 
 
-async def generate(reuse: bool, db: str = DB, stores: int = STORES, measured: int = MEASURED_STORES) -> None:
-    """Create and fill benchmark database `db` with `stores` stores, the first `measured` of them with
-    heartbeat history (skipped with `reuse` when it exists)."""
+async def generate(
+    reuse: bool, db: str = DB, stores: int = STORES, measured: int = MEASURED_STORES, days: int = DAYS
+) -> None:
+    """Create and fill benchmark database `db` with `stores` stores and `days` days of history, the first
+    `measured` of them with heartbeat history (skipped with `reuse` when it exists)."""
     admin = await asyncpg.connect(ADMIN_DSN)
     exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", db)
     if reuse and exists:
@@ -193,20 +226,27 @@ async def generate(reuse: bool, db: str = DB, stores: int = STORES, measured: in
                 await conn.execute(statement)
     names = [f"store-{n:03d}" for n in range(stores)]
     for i in range(0, stores, 10):
-        await conn.execute(EVENTS_SQL, names[i : i + 10], DAYS, VISITORS_PER_DAY)
+        await conn.execute(EVENTS_SQL, names[i : i + 10], days, VISITORS_PER_DAY)
         print(
             f"  events for stores {i}..{min(i + 10, stores) - 1}: {time.perf_counter() - started:.0f} s",
             flush=True,
         )
     await conn.execute(POS_SQL)
     for name in names[:measured]:
-        await conn.execute(HEARTBEATS_SQL, name)
+        await conn.execute(HEARTBEATS_SQL, name, min(days, HEARTBEAT_DAYS))
         print(f"  heartbeats for {name}: {time.perf_counter() - started:.0f} s", flush=True)
-    await conn.execute(COVERAGE_SQL)
+    await conn.execute(COVERAGE_SQL, days)
+    await conn.execute(CROSSINGS_SQL)
     await conn.execute("VACUUM ANALYZE")
     counts = {
         t: await conn.fetchval(f"SELECT count(*) FROM {t}")  # noqa: S608 - fixed table names
-        for t in ("events", "camera_heartbeats", "camera_coverage_slots", "pos_transactions")
+        for t in (
+            "events",
+            "camera_heartbeats",
+            "camera_coverage_slots",
+            "line_crossing_slots",
+            "pos_transactions",
+        )
     }
     await conn.close()
     print(f"generated in {time.perf_counter() - started:.0f} s: {counts}")
@@ -246,44 +286,115 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def measure(
-    email: str, stores: list[tuple[str, str]], requests: int, port: int
-) -> dict[str, list[float]]:
-    """Sequential timed requests per route (after a warm-up), random measured store and date."""
-    rng = random.Random(7)
+@dataclass
+class Timings:
+    """Milliseconds per route: through HTTP, and its statements replayed as bare SQL."""
+
+    http: dict[str, list[float]] = field(default_factory=dict)
+    sql: dict[str, list[float]] = field(default_factory=dict)
+
+
+Request = tuple[str, dict[str, str]]
+
+
+def requests_for(stores: list[tuple[str, str]], rng: random.Random) -> dict[str, list[Request]]:
+    """`VARIANTS` requests per route (path, query), random measured store and date (1-28 days ago)."""
     today = datetime.now(UTC).date()
-    timings: dict[str, list[float]] = {name: [] for name in TARGETS_MS}
+
+    def one(name: str) -> Request:
+        store, _ = rng.choice(stores)
+        day = (today - timedelta(days=rng.randint(1, 28))).isoformat()
+        if name == "GET /stores/{id}":
+            return f"/stores/{store}", {}
+        if name == "live":
+            return f"/stores/{store}/live", {}
+        if name == "dashboard_day":
+            return f"/stores/{store}/dashboard", {"period": "day", "date": day}
+        if name == "footfall_90d_hourly":
+            first: date = today - timedelta(days=89)
+            return f"/stores/{store}/footfall", {"from": first.isoformat(), "to": today.isoformat()}
+        return f"/stores/{store}/anomalies", {"period": "day", "date": day}
+
+    return {name: [one(name) for _ in range(VARIANTS)] for name in TARGETS}
+
+
+async def capture_sql(
+    db: str, email: str, requests: dict[str, list[Request]]
+) -> dict[str, list[list[tuple[str, tuple[Any, ...]]]]]:
+    """The SQL statements (with their parameters, as the driver got them) each request issues, by running
+    it once in-process through the app against database `db`."""
+    from sqlalchemy import event
+
+    from backend.config import Settings
+    from storeintel_app import create_app
+
+    settings = Settings(
+        database_url=async_url(db),
+        environment="test",
+        secret_key="bench-secret-" + "x" * 40,
+        log_level="WARNING",
+        auto_migrate=False,
+        data_dir=ROOT / "data" / "bench",
+    )
+    app = create_app(settings)
+    statements: list[tuple[str, tuple[Any, ...]]] = []
+    captured: dict[str, list[list[tuple[str, tuple[Any, ...]]]]] = {}
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client,
+    ):
+        login = await client.post("/auth/token", json={"email": email, "password": PASSWORD})
+        client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+
+        @event.listens_for(app.state.engine.sync_engine, "before_cursor_execute")
+        def _capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            statements.append((statement, tuple(parameters or ())))
+
+        for name, variants in requests.items():
+            captured[name] = []
+            for path, query in variants:
+                statements.clear()
+                response = await client.get(path, params=query)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{path} {query}: {response.status_code} {response.text[:300]}")
+                captured[name].append(list(statements))
+    return captured
+
+
+async def measure(db: str, email: str, stores: list[tuple[str, str]], rounds: int, port: int) -> Timings:
+    """`rounds` rounds (after `WARM_UP`) of one request per route and one `/health`, in a shuffled order;
+    after each request, its SQL replayed through asyncpg."""
+    rng = random.Random(7)
+    requests = requests_for(stores, rng)
+    sql = await capture_sql(db, email, requests)
+    names = [REFERENCE, *TARGETS]
+    timings = Timings({n: [] for n in names}, {n: [] for n in TARGETS})
+    conn = await asyncpg.connect(ADMIN_DSN.rsplit("/", 1)[0] + "/" + db, server_settings={"jit": "off"})
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
         login = await client.post("/auth/token", json={"email": email, "password": PASSWORD})
         if login.status_code != 200:
             raise RuntimeError(f"login failed: {login.status_code} {login.text}")
-        token = login.json()
-        client.headers["Authorization"] = f"Bearer {token['access_token']}"
-
-        def request(name: str) -> tuple[str, dict[str, str]]:
-            store, _ = rng.choice(stores)
-            day = today - timedelta(days=rng.randint(1, 60))
-            if name.startswith("store_get"):
-                return f"/stores/{store}", {}
-            if name == "live":
-                return f"/stores/{store}/live", {}
-            if name == "dashboard_day":
-                return f"/stores/{store}/dashboard", {"period": "day", "date": day.isoformat()}
-            if name == "footfall_90d_hourly":
-                first = today - timedelta(days=89)
-                return f"/stores/{store}/footfall", {"from": first.isoformat(), "to": today.isoformat()}
-            return f"/stores/{store}/anomalies", {"period": "day", "date": day.isoformat()}
-
-        for name in TARGETS_MS:
-            for i in range(requests + 20):
-                url, params = request(name)
+        client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        for n in range(rounds + WARM_UP):
+            rng.shuffle(names)
+            for name in names:
+                variant = n % VARIANTS
+                path, query = ("/health", {}) if name == REFERENCE else requests[name][variant]
                 started = time.perf_counter()
-                response = await client.get(url, params=params)
+                response = await client.get(path, params=query)
                 elapsed = (time.perf_counter() - started) * 1000
                 if response.status_code != 200:
-                    raise RuntimeError(f"{url} {params}: {response.status_code} {response.text[:300]}")
-                if i >= 20:
-                    timings[name].append(elapsed)
+                    raise RuntimeError(f"{path} {query}: {response.status_code} {response.text[:300]}")
+                if n >= WARM_UP:
+                    timings.http[name].append(elapsed)
+                if name == REFERENCE:
+                    continue
+                started = time.perf_counter()
+                for statement, parameters in sql[name][variant]:
+                    await conn.fetch(statement, *parameters)
+                if n >= WARM_UP:
+                    timings.sql[name].append((time.perf_counter() - started) * 1000)
+    await conn.close()
     return timings
 
 
@@ -302,28 +413,59 @@ def serve(db: str) -> BackendProcess:
     return BackendProcess(env, free_port(), uvicorn_args=options, cwd=ROOT, stop_timeout_s=10)
 
 
-def main() -> None:
+def report(timings: Timings, rounds: int, stores: int, days: int, load: tuple[float, float]) -> bool:
+    """Print the table; True when every ratio target is met."""
+    from bench.owner_app_load import cpu_flags
+
+    ref = timings.http[REFERENCE]
+    ref_stat = {"p50": statistics.median(ref), "p95": _percentile(ref, 0.95)}
+    print(f"\n{cpu_flags()}")
+    print(
+        f"{rounds} rounds after {WARM_UP} warm-up, {stores} stores, {days} days of history; "
+        f"load average {load[0]:.2f} at the start, {load[1]:.2f} at the end (1 min)\n"
+    )
+    print(
+        "| route | p50 ms | p95 ms | p99 ms | SQL p50 / p95 ms | p95 / SQL p95 | ratio to /health "
+        "| target | met |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        f"| {REFERENCE} | {ref_stat['p50']:.2f} | {ref_stat['p95']:.2f} | {_percentile(ref, 0.99):.2f} "
+        "| - | - | 1 | - | - |"
+    )
+    all_met = True
+    for name, (bound, stat) in TARGETS.items():
+        values, sql = timings.http[name], timings.sql[name]
+        p50, p95, sql95 = statistics.median(values), _percentile(values, 0.95), _percentile(sql, 0.95)
+        ratio = (p50 if stat == "p50" else p95) / ref_stat[stat]
+        met = ratio <= bound
+        all_met &= met
+        print(
+            f"| {name} | {p50:.2f} | {p95:.2f} | {_percentile(values, 0.99):.2f} "
+            f"| {statistics.median(sql):.2f} / {sql95:.2f} | {p95 / sql95:.1f} "
+            f"| {ratio:.1f} ({stat}) | <= {bound:g}x | {'yes' if met else 'NO'} |"
+        )
+    return all_met
+
+
+def main(argv: list[str] | None = None) -> int:
     """Generate (or reuse) the data, serve the app, measure and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=200, help="rounds of one request per route")
     parser.add_argument("--reuse", action="store_true", help="reuse an existing benchmark database")
-    args = parser.parse_args()
-    asyncio.run(generate(args.reuse))
-    email, stores = asyncio.run(add_user())
-    with serve(DB) as backend:
-        timings = asyncio.run(measure(email, stores, args.requests, backend.port))
-    print(f"\n{args.requests} sequential requests per route after 20 warm-up, {len(stores)} stores:\n")
-    print("| route | p50 ms | p95 ms | p99 ms | target p95 ms | met |")
-    print("|---|---|---|---|---|---|")
-    for name, values in timings.items():
-        p95, target = _percentile(values, 0.95), TARGETS_MS[name]
-        met = "-" if target is None else "yes" if p95 <= target else "NO"
-        print(
-            f"| {name} | {statistics.median(values):.1f} | {p95:.1f} | {_percentile(values, 0.99):.1f} "
-            f"| {target or '-'} | {met} |"
-        )
-    print(f"\n(database {DB} kept for --reuse; drop it with: dropdb -h 127.0.0.1 -U postgres {DB})")
+    parser.add_argument("--days", type=int, default=DAYS, help="days of history per store")
+    parser.add_argument("--stores", type=int, default=STORES)
+    args = parser.parse_args(argv)
+    db = database_name(args.days)
+    asyncio.run(generate(args.reuse, db=db, stores=args.stores, days=args.days))
+    email, stores = asyncio.run(add_user(db=db))
+    load0 = os.getloadavg()[0]
+    with serve(db) as backend:
+        timings = asyncio.run(measure(db, email, stores, args.requests, backend.port))
+    report(timings, args.requests, args.stores, args.days, (load0, os.getloadavg()[0]))
+    print(f"\n(database {db} kept for --reuse; drop it with: dropdb -h 127.0.0.1 -U postgres {db})")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
