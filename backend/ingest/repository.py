@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, case, delete, event, select, text, update
+from sqlalchemy import Engine, case, delete, event, literal, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -190,8 +190,13 @@ async def camera_zone_ids(session: AsyncSession, camera: CameraPrincipal) -> fro
 
 
 def _later(column: Any, value: datetime) -> Any:
-    """`value` when the column is null or earlier, else the column: a timestamp that never goes back."""
-    return case((column.is_(None) | (column < value), value), else_=column)
+    """`value` when the column is null or earlier, else the column: a timestamp that never goes back.
+
+    The value is bound with the column's type (`UTCDateTime`): bound bare in the CASE it took the generic
+    DateTime, which on SQLite writes an aware time's wall clock, not its UTC (an event stamped +05:30 moved
+    `last_event_at` 5 h 30 min ahead)."""
+    bound = literal(value, type_=column.type)
+    return case((column.is_(None) | (column < bound), bound), else_=column)
 
 
 async def touch_camera_events(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.analytics import repository
 from backend.analytics.context import DAY_S, StoreContext
-from backend.analytics.kpi import US, OccupancyCurve, reset_slots
+from backend.analytics.kpi import reset_slots
 from backend.analytics.schemas import CameraStatus, LiveOut, ZoneQueue
 from backend.analytics.timegrid import SLOT_S, from_epoch
 from backend.cameras.status import is_online
@@ -57,7 +57,8 @@ async def live(session: AsyncSession, ctx: StoreContext) -> LiveOut:
     the exact step function of the counting cameras' crossings since the last restart (local midnight, or
     the close of an overnight interval running past it; `kpi.OccupancyCurve`) at `as_of`, including the
     slot in progress; each billing zone's people the same of its ZONE_ENTER/ZONE_EXIT. Footfall counts
-    every IN since local midnight. A figure is stale when a camera behind it is offline (`is_online`: a
+    every IN since local midnight. All three come from one statement (`repository.live_levels`). A
+    figure is stale when a camera behind it is offline (`is_online`: a
     heartbeat at most `camera_offline_after_s` old), with `*_as_of` the oldest last heartbeat of those
     cameras. Occupancy and footfall are null without a counting-line camera, the queue without billing
     zones.
@@ -71,24 +72,23 @@ async def live(session: AsyncSession, ctx: StoreContext) -> LiveOut:
     billing = [
         z for z in await repository.zones(session, ctx.store, ctx.camera_ids) if z.kind == ZoneKind.BILLING
     ]
-    end = from_epoch(now_s + 1)
-    crossings = await repository.line_crossings(
-        session, ctx.store, ctx.counting_ids, from_epoch(min(restart, midnight)), end
+    levels = await repository.live_levels(
+        session,
+        ctx.store,
+        ctx.counting_ids,
+        [z.id for z in billing],
+        restart=from_epoch(restart),
+        midnight=from_epoch(midnight),
+        end=from_epoch(now_s + 1),
     )
-    transitions = await repository.zone_transitions(
-        session, ctx.store, [z.id for z in billing], from_epoch(restart), end
-    )
-    now_us, restart_us = (now_s + 1) * US - 1, restart * US
     has_counting = bool(ctx.counting_ids)
-    occupancy = OccupancyCurve.build([c for c in crossings if c[0] >= restart_us], [restart_us])
-    footfall = sum(1 for t, step in crossings if step > 0 and midnight * US <= t <= now_us)
     statuses = _cameras(ctx)
     by_camera = {s.id: s for s in statuses}
     queues = [
         ZoneQueue(
             zone_id=zone.id,
             name=zone.name,
-            people=OccupancyCurve.build(transitions.get(zone.id, []), [restart_us]).level_at(now_us),
+            people=levels.zone_people.get(zone.id, 0),
             stale=by_camera[zone.camera_id].status == "offline",
         )
         for zone in billing
@@ -97,17 +97,18 @@ async def live(session: AsyncSession, ctx: StoreContext) -> LiveOut:
     queue_stale, queue_as_of = _freshness(
         [by_camera[c] for c in dict.fromkeys(z.camera_id for z in billing)], tz
     )
-    last_event = await repository.last_event_at(session, ctx.store, ctx.camera_ids)
+    # Each camera's newest event time is kept on its row by ingestion (`Camera.last_event_at`).
+    last_event = max((c.last_event_at for c in ctx.cameras if c.last_event_at is not None), default=None)
     online = sum(1 for s in statuses if s.status == "online")
     return LiveOut(
         store_id=ctx.store.id,
         timezone=ctx.store.timezone,
         as_of=from_epoch(now_s, tz),
-        occupancy=occupancy.level_at(now_us) if has_counting else None,
+        occupancy=levels.occupancy if has_counting else None,
         occupancy_since=from_epoch(restart, tz),
         occupancy_stale=has_counting and occupancy_stale,
         occupancy_as_of=occupancy_as_of if has_counting else None,
-        footfall_today=footfall if has_counting else None,
+        footfall_today=levels.footfall if has_counting else None,
         queue_depth=sum(q.people for q in queues) if queues else None,
         queue_stale=bool(queues) and queue_stale,
         queue_as_of=queue_as_of if queues else None,

@@ -29,7 +29,8 @@ async def add_events(
     dwell_ms: int | None = None,
 ) -> None:
     """Events of `camera` at the given times (zone events get `zone_id` and, for exits, `dwell_ms`), with
-    their line crossings in the roll-up, as ingestion writes them."""
+    their line crossings in the roll-up and the camera's `last_event_at` moved forward, as ingestion
+    writes them."""
     rows = [
         {
             "org_id": camera.org_id,
@@ -50,6 +51,10 @@ async def add_events(
         await record_line_crossings(
             session, camera.org_id, camera.store_id, camera.id, [(r["type"], r["ts"]) for r in rows]
         )
+        newest = max(r["ts"] for r in rows)
+        if camera.last_event_at is None or camera.last_event_at < newest:
+            camera.last_event_at = newest
+            await session.flush()
 
 
 async def crossings(session: AsyncSession, camera: Camera, at: datetime, kind: EventType, count: int) -> None:

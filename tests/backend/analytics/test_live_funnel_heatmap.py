@@ -116,3 +116,55 @@ async def test_funnel_and_heatmap(
     assert [s["count"] for s in funnel["stages"]] == [None, None, None, None]
     heat = (await client.get(f"/stores/{empty.id}/heatmap", params=params, headers=owner.headers)).json()
     assert heat["zones"] == []
+
+
+async def test_live_levels_in_sql_walk_the_occupancy_curve(
+    session: AsyncSession, settings: Settings, owner: Owner
+) -> None:
+    """`repository.live_levels` (one statement, the reflection form) equals `kpi.OccupancyCurve` on the
+    same events: OUTs at zero, an IN and an OUT at the same microsecond, events before the restart."""
+    import random
+
+    from backend.analytics import repository
+    from backend.analytics.kpi import US, OccupancyCurve
+
+    rng = random.Random(26)
+    store = await make_store(session, owner.org)
+    doors = [(await make_camera(session, settings, store)).camera for _ in range(2)]
+    till = (await make_camera(session, settings, store, counting=False)).camera
+    zones = [await make_zone(session, till, name=f"Till {n}", kind=ZoneKind.BILLING) for n in range(2)]
+    midnight, restart, end = utc(2026, 3, 2), utc(2026, 3, 2, 2), utc(2026, 3, 2, 20)
+    instants = [utc(2026, 3, 1, 23) + timedelta(seconds=rng.randrange(0, 21 * 3600, 300)) for _ in range(40)]
+    crossings_sent: list[tuple[datetime, EventType]] = []
+    for door in doors:
+        batch = [(rng.choice(instants), rng.choice([IN, IN, OUT])) for _ in range(120)]
+        await add_events(session, door, batch)
+        crossings_sent += batch
+    transitions_sent: dict[object, list[tuple[datetime, EventType]]] = {}
+    for zone in zones:
+        batch = [(rng.choice(instants), rng.choice([ENTER, EXIT, EXIT])) for _ in range(60)]
+        await add_events(session, till, batch, zone_id=zone.id)
+        transitions_sent[zone.id] = batch
+
+    def level(events: list[tuple[datetime, EventType]], plus: EventType) -> int:
+        steps = [
+            (int(t.timestamp()) * US, 1 if kind is plus else -1) for t, kind in events if restart <= t < end
+        ]
+        return OccupancyCurve.build(steps, [int(restart.timestamp()) * US]).level_at(
+            int(end.timestamp()) * US - 1
+        )
+
+    levels = await repository.live_levels(
+        session,
+        store,
+        [d.id for d in doors],
+        [z.id for z in zones],
+        restart=restart,
+        midnight=midnight,
+        end=end,
+    )
+    assert levels.footfall == sum(1 for t, kind in crossings_sent if kind is IN and midnight <= t < end)
+    assert levels.occupancy == level(crossings_sent, IN)
+    assert levels.zone_people == {z.id: level(transitions_sent[z.id], ENTER) for z in zones}
+    assert levels.occupancy > 0  # the case is not trivial: people are in
+    assert any(kind is OUT for t, kind in crossings_sent if t < restart)  # and some came before the restart

@@ -485,3 +485,15 @@ async def test_ts_without_a_utc_equivalent_is_rejected_alone(
     assert body["accepted"] == 1
     assert [r["index"] for r in body["rejected"]] == [1, 2]
     assert await stored_events(session, cam.camera) == 1
+
+
+async def test_an_event_stamped_with_an_offset_moves_last_event_at_to_its_utc_instant(
+    client: httpx.AsyncClient, session: AsyncSession, cam: CameraWithKey
+) -> None:
+    # Was 5 h 30 min ahead on SQLite: the CASE that keeps the column from going back bound the time bare.
+    ts = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    kolkata = ts.astimezone(timezone(timedelta(hours=5, minutes=30))).isoformat()
+    response = await post(client, cam, [event(ts=kolkata)])
+    assert response.status_code == 200, response.text
+    await session.refresh(cam.camera)
+    assert cam.camera.last_event_at == ts
