@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from backend.models.enums import StreamStatus
+
 PeriodKind = Literal["day", "week", "month"]
 OccupancyBucketKind = Literal["15m", "hour"]
 
@@ -26,12 +28,17 @@ class PeriodOut(BaseModel):
 
 
 class CameraStatus(BaseModel):
-    """A camera's health now: online when its last heartbeat is within the offline threshold."""
+    """A camera's health now: online when its last heartbeat is within the offline threshold (and it did not
+    report a clean stop); `stream_status` is what its worker last reported of the video: `ok`,
+    `reconnecting` or `failed` (the stream is lost), `frozen` (frames arrive but the picture stopped
+    changing: nothing can be counted), `stopped` (its worker was shut down); null before its first
+    heartbeat."""
 
     id: uuid.UUID
     name: str
     is_counting_line: bool
     status: Literal["online", "offline"]
+    stream_status: StreamStatus | None
     last_heartbeat_at: datetime | None
 
 

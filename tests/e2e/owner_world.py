@@ -76,8 +76,15 @@ class StoreWorld:
     owner: Member
 
 
-def heartbeat(worker: httpx.Client, observed_at: datetime | None = None, *, late: bool = False) -> None:
-    """One healthy heartbeat (docs/worker-protocol.md); `late` ones count for coverage at `observed_at`."""
+def heartbeat(
+    worker: httpx.Client,
+    observed_at: datetime | None = None,
+    *,
+    late: bool = False,
+    stream_status: str = "ok",
+) -> None:
+    """One heartbeat (docs/worker-protocol.md), healthy by default; `late` ones count for coverage at
+    `observed_at`."""
     body: dict[str, Any] = {
         "worker_version": "0.1.0",
         "uptime_s": 600.0,
@@ -86,7 +93,7 @@ def heartbeat(worker: httpx.Client, observed_at: datetime | None = None, *, late
         "frames_dropped": 0,
         "outbox_depth": 0,
         "events_dropped": 0,
-        "stream_status": "ok",
+        "stream_status": stream_status,
         "last_error": None,
         "late": late,
     }

@@ -297,6 +297,23 @@ class TestOnboardingAndStorePage:
             "data-value", str(before_today + 1)
         )
 
+        # What the worker reports of its picture reaches the owner: frozen (still online), then a clean
+        # stop (offline at once), then healthy again (the camera leaves the list).
+        camera_line = live_panel.locator(f'[data-camera="{shop.camera_id}"]')
+        with httpx.Client(
+            base_url=server.base_url, headers={"X-Worker-Key": shop.worker_key}, timeout=10
+        ) as worker:
+            heartbeat(worker, stream_status="frozen")
+            expect(camera_line).to_contain_text("picture frozen, nothing is counted", timeout=8_000)
+            cameras_tile = live_panel.locator(".tile-live").filter(
+                has=page.locator('[data-live="cameras_online"]')
+            )
+            expect(cameras_tile.locator(".tile-note")).to_have_text("1 without a picture")
+            heartbeat(worker, stream_status="stopped")
+            expect(camera_line).to_contain_text("stopped by its operator", timeout=8_000)
+            heartbeat(worker)
+            expect(camera_line).to_have_count(0, timeout=8_000)
+
     def test_a_reload_keeps_the_session_and_sign_out_ends_it(
         self, page: Any, server: Server, shop: StoreWorld
     ) -> None:

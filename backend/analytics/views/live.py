@@ -19,8 +19,8 @@ from backend.stores.hours import open_intervals
 
 
 def _cameras(ctx: StoreContext) -> list[CameraStatus]:
-    """Every enabled camera online or offline as of `ctx.now` (`backend.cameras.status.is_online`), its
-    last heartbeat in store-local time."""
+    """Every enabled camera online or offline as of `ctx.now` (`backend.cameras.status.is_online`), the
+    stream status its worker last reported, its last heartbeat in store-local time."""
     as_of = from_epoch(ctx.now)
     return [
         CameraStatus(
@@ -35,6 +35,7 @@ def _cameras(ctx: StoreContext) -> list[CameraStatus]:
                 reported_stream_status=c.reported_stream_status,
             )
             else "offline",
+            stream_status=c.reported_stream_status,
             last_heartbeat_at=c.last_heartbeat_at.astimezone(ctx.tz) if c.last_heartbeat_at else None,
         )
         for c in ctx.cameras

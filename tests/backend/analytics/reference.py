@@ -100,11 +100,13 @@ class Event:
 @dataclass(frozen=True)
 class Heartbeat:
     """One heartbeat as coverage counts it: at `at` (its `observed_at` when inside the accepted window,
-    else its receipt), with the stream `ok` or not."""
+    else its receipt), with the stream `ok` or not; `stream_status` the status it reported. `StoreData`
+    keeps heartbeats in the order they were received."""
 
     camera_id: str
     at: datetime
     ok: bool
+    stream_status: str = "ok"
 
 
 @dataclass(frozen=True)
@@ -708,7 +710,8 @@ class Reference:
         from local midnight to as_of (interpretation: null without a counting camera, like occupancy).
         Billing zones: the same step function of ZONE_ENTER/ZONE_EXIT since the restart; queue_depth their
         sum (null without billing zones), stale/as-of over their cameras. last_event_at: the newest event
-        of an enabled camera. Cameras: every enabled camera, online or offline.
+        of an enabled camera. Cameras: every enabled camera, online or offline, with the stream status of
+        the last heartbeat it sent (null without one).
         """
         t = to_us(as_of)
         has_counting = bool(self.counting)
@@ -728,12 +731,14 @@ class Reference:
                 "stale": not self.online(camera, t),
             }
         billing_cameras = list({c.id: c for c, _ in billing}.values())
+        last_status = {hb.camera_id: hb.stream_status for hb in self.data.heartbeats}  # the last one wins
         cameras = {
             c.id: {
                 "id": c.id,
                 "name": c.name,
                 "is_counting_line": c.counting,
                 "status": "online" if self.online(c, t) else "offline",
+                "stream_status": last_status.get(c.id),
                 "last_heartbeat_at": self.local(to_us(c.last_heartbeat_at)) if c.last_heartbeat_at else None,
             }
             for c in self.enabled

@@ -413,11 +413,11 @@ async def build(
                 continue
             ok = gap is None or gap.kind == "blip"
             await post_heartbeat(client, cam, observed, ok)
-            beats.append(ref.Heartbeat(str(cam.camera.id), observed, ok))
+            beats.append(ref.Heartbeat(str(cam.camera.id), observed, ok, "ok" if ok else "reconnecting"))
             if cp.extra_bad and k % cp.extra_bad == 0 and observed + timedelta(seconds=1) < slot_start + SLOT:
                 extra_at = min(observed + timedelta(seconds=1), now)
                 await post_heartbeat(client, cam, extra_at, False)
-                beats.append(ref.Heartbeat(str(cam.camera.id), extra_at, False))
+                beats.append(ref.Heartbeat(str(cam.camera.id), extra_at, False, "reconnecting"))
 
     pos: list[datetime] = []
     if plan.pos_s is not None:

@@ -9,6 +9,14 @@ import * as fmt from "../format.js";
 import { poller } from "../poll.js";
 import { raw } from "../ui.js";
 
+// What a camera's worker last reported of its video (`stream_status` in /live), in the owner's words.
+const STREAM_PROBLEM = {
+  stopped: "stopped by its operator",
+  frozen: "picture frozen, nothing is counted",
+  reconnecting: "reconnecting to the camera",
+  failed: "camera stream lost",
+};
+
 const EVERY_MS = 3000;
 const BACKOFF_MS = 10_000;
 
@@ -82,14 +90,26 @@ export function livePanel(store) {
       ...(live.billing_zones.length > 1 ? live.billing_zones.map((z) => h("li", { class: z.stale ? "is-stale" : null, text: `${z.name}: ${fmt.count(z.people)}${z.stale ? " (last known)" : ""}` })) : []),
     );
     const total = live.cameras_online + live.cameras_offline;
+    // Offline cameras, and online ones whose worker reports no usable picture (frozen, reconnecting).
+    const troubled = live.cameras.filter((c) => c.status !== "online" || (c.stream_status && c.stream_status !== "ok"));
+    const noPicture = troubled.length - live.cameras_offline;
     cameras.set(live.cameras_online, total ? `${fmt.count(live.cameras_online)} / ${fmt.count(total)}` : fmt.DASH, {
-      stale: live.cameras_offline > 0,
-      noteText: total === 0 ? "No camera set up" : live.cameras_offline ? `${live.cameras_offline} offline` : "All online",
+      stale: troubled.length > 0,
+      noteText:
+        total === 0
+          ? "No camera set up"
+          : live.cameras_offline
+            ? `${live.cameras_offline} offline`
+            : noPicture
+              ? `${noPicture} without a picture`
+              : "All online",
     });
     offlineList.replaceChildren(
-      ...live.cameras
-        .filter((c) => c.status !== "online")
-        .map((c) => h("li", { class: "is-stale", text: `${c.name}: last heard ${c.last_heartbeat_at ? fmt.ago(c.last_heartbeat_at) : "never"}` })),
+      ...troubled.map((c) => {
+        const why = STREAM_PROBLEM[c.stream_status];
+        const heard = `last heard ${c.last_heartbeat_at ? fmt.ago(c.last_heartbeat_at) : "never"}`;
+        return h("li", { class: "is-stale", "data-camera": c.id, text: `${c.name}: ${why ? `${why}, ` : ""}${heard}` });
+      }),
     );
     const last = live.last_event_at ? ` · last event ${fmt.time(live.last_event_at, tz, true)}` : "";
     status.textContent = `Updated ${fmt.time(live.as_of, tz, true)}${last}`;
