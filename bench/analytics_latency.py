@@ -328,15 +328,7 @@ async def capture_sql(
     from backend.config import Settings
     from storeintel_app import create_app
 
-    settings = Settings(
-        database_url=async_url(db),
-        environment="test",
-        secret_key="bench-secret-" + "x" * 40,
-        log_level="WARNING",
-        auto_migrate=False,
-        data_dir=ROOT / "data" / "bench",
-    )
-    app = create_app(settings)
+    app = create_app(Settings(**server_settings(db)))
     statements: list[tuple[str, tuple[Any, ...]]] = []
     captured: dict[str, list[list[tuple[str, tuple[Any, ...]]]]] = {}
     async with (
@@ -398,17 +390,22 @@ async def measure(db: str, email: str, stores: list[tuple[str, str]], rounds: in
     return timings
 
 
+def server_settings(db: str) -> dict[str, str]:
+    """The backend's settings on benchmark database `db`: the served process's and the in-process app's."""
+    return {
+        "database_url": async_url(db),
+        "environment": "test",
+        "secret_key": "bench-secret-" + "x" * 40,
+        "log_level": "WARNING",
+        "auto_migrate": "false",
+        "data_dir": str(ROOT / "data" / "bench"),
+    }
+
+
 def serve(db: str) -> BackendProcess:
     """`uvicorn storeintel_app:app` (one worker, uvloop, httptools) on benchmark database `db` and a free
     port, not yet started: use it as a context manager."""
-    env = {
-        "STOREINTEL_DATABASE_URL": async_url(db),
-        "STOREINTEL_ENVIRONMENT": "test",
-        "STOREINTEL_SECRET_KEY": "bench-secret-" + "x" * 40,
-        "STOREINTEL_LOG_LEVEL": "WARNING",
-        "STOREINTEL_AUTO_MIGRATE": "false",
-        "STOREINTEL_DATA_DIR": str(ROOT / "data" / "bench"),
-    }
+    env = {f"STOREINTEL_{name.upper()}": str(value) for name, value in server_settings(db).items()}
     options = ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log"]
     return BackendProcess(env, free_port(), uvicorn_args=options, cwd=ROOT, stop_timeout_s=10)
 

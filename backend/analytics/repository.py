@@ -123,6 +123,16 @@ def _of(store: Store, **params: Any) -> dict[str, Any]:
     return {"org_id": store.org_id, "store_id": store.id, **params}
 
 
+def _store_events(start: str = "start", end: str = "end") -> tuple[ColumnElement[bool], ...]:
+    """Events of the store (`org_id`, `store_id`) with `ts` in `[:start, :end)`: bind parameter names."""
+    return (
+        Event.org_id == bindparam("org_id"),
+        Event.store_id == bindparam("store_id"),
+        Event.ts >= bindparam(start),
+        Event.ts < bindparam(end),
+    )
+
+
 def _ids(name: str) -> BindParameter[Any]:
     """An expanding bind parameter: a list of ids for `IN`."""
     return bindparam(name, expanding=True)
@@ -249,10 +259,7 @@ def _line_crossings_stmt(dialect: str, arrays: bool) -> AnySelect:
     is_in = (Event.type == EventType.IN).label("is_in")
     us = _epoch_us_sql(dialect, Event.ts).label("us")
     stmt = select(us, is_in).where(
-        Event.org_id == bindparam("org_id"),
-        Event.store_id == bindparam("store_id"),
-        Event.ts >= bindparam("start"),
-        Event.ts < bindparam("end"),
+        *_store_events(),
         Event.camera_id.in_(_ids("camera_ids")),
         Event.type.in_([EventType.IN, EventType.OUT]),
     )
@@ -279,56 +286,12 @@ async def line_crossings(
     # On PostgreSQL beyond two days: two arrays in one row rather than a row per crossing (a month is
     # ~35,000): asyncpg decodes an array of integers far faster than it builds rows.
     arrays = dialect == "postgresql" and end - start > 2 * _DAY
-    params = {
-        "org_id": store.org_id,
-        "store_id": store.id,
-        "start": start,
-        "end": end,
-        "camera_ids": list(camera_ids),
-    }
+    params = _of(store, start=start, end=end, camera_ids=list(camera_ids))
     result = await session.execute(_line_crossings_stmt(dialect, arrays), params)
     if arrays:
         times, ins = result.one()
         return [(t, 1 if came else -1) for t, came in zip(times or [], ins or [], strict=True)]
     return [(int(t), 1 if came else -1) for t, came in result]
-
-
-@functools.cache
-def _zone_transitions_stmt(dialect: str) -> AnySelect:
-    is_enter = (Event.type == EventType.ZONE_ENTER).label("is_enter")
-    return (
-        select(Event.zone_id, _epoch_us_sql(dialect, Event.ts), is_enter)
-        .where(
-            Event.org_id == bindparam("org_id"),
-            Event.store_id == bindparam("store_id"),
-            Event.ts >= bindparam("start"),
-            Event.ts < bindparam("end"),
-            Event.zone_id.in_(_ids("zone_ids")),
-            Event.type.in_([EventType.ZONE_ENTER, EventType.ZONE_EXIT]),
-        )
-        .order_by(Event.ts, is_enter.desc())
-    )
-
-
-async def zone_transitions(
-    session: AsyncSession, store: Store, zone_ids: Sequence[uuid.UUID], start: datetime, end: datetime
-) -> dict[uuid.UUID, list[tuple[int, int]]]:
-    """Zone id → its ZONE_ENTER (+1) and ZONE_EXIT (-1) events in `[start, end)` as `(ts µs, step)`, in
-    time order (enters first at equal times): the people in a zone as a `kpi.OccupancyCurve`."""
-    if not zone_ids:
-        return {}
-    params = {
-        "org_id": store.org_id,
-        "store_id": store.id,
-        "start": start,
-        "end": end,
-        "zone_ids": list(zone_ids),
-    }
-    found: dict[uuid.UUID, list[tuple[int, int]]] = defaultdict(list)
-    for zone_id, us, entered in await session.execute(_zone_transitions_stmt(_dialect(session)), params):
-        if zone_id is not None:
-            found[zone_id].append((int(us), 1 if entered else -1))
-    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,7 +304,6 @@ class LiveLevels:
     zone_people: dict[uuid.UUID, int]
 
 
-@functools.cache
 def _live_levels_stmt() -> AnySelect:
     # The store's crossings (zone_id NULL) and its billing zones' transitions as one series per zone_id.
     crossings = select(
@@ -349,18 +311,12 @@ def _live_levels_stmt() -> AnySelect:
         Event.ts.label("ts"),
         (Event.type == EventType.IN).label("plus"),
     ).where(
-        Event.org_id == bindparam("org_id"),
-        Event.store_id == bindparam("store_id"),
-        Event.ts >= bindparam("lo"),
-        Event.ts < bindparam("end"),
+        *_store_events("lo"),
         Event.camera_id.in_(_ids("camera_ids")),
         Event.type.in_([EventType.IN, EventType.OUT]),
     )
     transitions = select(Event.zone_id, Event.ts, (Event.type == EventType.ZONE_ENTER).label("plus")).where(
-        Event.org_id == bindparam("org_id"),
-        Event.store_id == bindparam("store_id"),
-        Event.ts >= bindparam("restart"),
-        Event.ts < bindparam("end"),
+        *_store_events("restart"),
         Event.zone_id.in_(_ids("zone_ids")),
         Event.type.in_([EventType.ZONE_ENTER, EventType.ZONE_EXIT]),
     )
@@ -382,6 +338,9 @@ def _live_levels_stmt() -> AnySelect:
         func.sum(walk.c.step),
         func.min(walk.c.running),
     ).group_by(walk.c.zone_id)
+
+
+_LIVE_LEVELS = _live_levels_stmt()
 
 
 async def live_levels(
@@ -414,7 +373,7 @@ async def live_levels(
         zone_ids=list(zone_ids),
     )
     footfall, occupancy, zone_people = 0, 0, {}
-    for zone_id, ins, total, lowest in await session.execute(_live_levels_stmt(), params):
+    for zone_id, ins, total, lowest in await session.execute(_LIVE_LEVELS, params):
         level = int(total or 0) - min(0, int(lowest or 0))
         if zone_id is None:
             footfall, occupancy = int(ins or 0), level
@@ -426,10 +385,7 @@ async def live_levels(
 @functools.cache
 def _zone_visits_stmts(dialect: str) -> tuple[AnySelect, AnySelect]:
     base = (
-        Event.org_id == bindparam("org_id"),
-        Event.store_id == bindparam("store_id"),
-        Event.ts >= bindparam("start"),
-        Event.ts < bindparam("end"),
+        *_store_events(),
         Event.zone_id.in_(_ids("zone_ids")),
     )
     slot = _slot(dialect, Event.ts).label("slot")

@@ -251,7 +251,7 @@ class TokenVerifier:
 
     def _remember(self, token: str, verified: VerifiedToken) -> None:
         if not isinstance(verified.claims.get("exp"), int | float):
-            return
+            return  # PyJWT accepts a numeric string ("exp": "1900000000"); such a token is verified each time
         self._verified[token] = verified
         if len(self._verified) > _VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)

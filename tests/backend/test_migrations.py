@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -17,19 +14,7 @@ from backend import migrate
 from backend.db import create_engine
 from backend.migrate import render_item
 from backend.models import Base
-from tests.conftest import create_postgres_database, drop_postgres_database, settings_for
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database of each kind (migrations are destructive, so not the shared test DB)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
-        return
-    name = f"storeintel_migrations_{os.getpid()}"
-    url = create_postgres_database(name)
-    yield url
-    drop_postgres_database(name)
+from tests.conftest import settings_for
 
 
 def _diff(connection: Connection) -> list[Any]:

@@ -10,35 +10,20 @@ the total must equal the distinct crossings that were sent.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from backend import migrate
 from backend.models import Event, EventType, LineCrossingSlot
 from storeintel_app import create_app
 from tests.backend.ingest.helpers import event, wire_ts
-from tests.conftest import create_postgres_database, drop_postgres_database, settings_for
+from tests.conftest import settings_for
 from tests.factories import CameraWithKey, make_camera, make_org, make_store, make_zone
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database of each kind: the test commits for real."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'rollup.db'}"
-        return
-    name = f"storeintel_rollup_{os.getpid()}"
-    url = create_postgres_database(name)
-    yield url
-    drop_postgres_database(name)
 
 
 def _batches(
@@ -68,9 +53,9 @@ def _batches(
 
 
 async def test_the_roll_up_equals_the_stored_events_through_retries_and_races(
-    fresh_database_url: str, tmp_path: Path
+    empty_database_url: str, tmp_path: Path
 ) -> None:
-    settings = settings_for(fresh_database_url, tmp_path)
+    settings = settings_for(empty_database_url, tmp_path)
     app = create_app(settings)
     rng = random.Random(26)
     async with app.router.lifespan_context(app):
