@@ -58,11 +58,10 @@ async def live(session: AsyncSession, ctx: StoreContext) -> LiveOut:
     the exact step function of the counting cameras' crossings since the last restart (local midnight, or
     the close of an overnight interval running past it; `kpi.OccupancyCurve`) at `as_of`, including the
     slot in progress; each billing zone's people the same of its ZONE_ENTER/ZONE_EXIT. Footfall counts
-    every IN since local midnight. All three come from one statement (`repository.live_levels`). A
-    figure is stale when a camera behind it is offline (`is_online`: a
-    heartbeat at most `camera_offline_after_s` old), with `*_as_of` the oldest last heartbeat of those
-    cameras. Occupancy and footfall are null without a counting-line camera, the queue without billing
-    zones.
+    every IN since local midnight. All three come from one statement (`repository.live_levels`). A figure
+    is stale when a camera behind it is offline (`is_online`: a heartbeat at most `camera_offline_after_s`
+    old), with `*_as_of` the oldest last heartbeat of those cameras. Occupancy and footfall are null
+    without a counting-line camera, the queue without billing zones.
     """
     tz, now_s = ctx.tz, ctx.now
     today, midnight = ctx.period.first_day, ctx.period.start
