@@ -19,7 +19,14 @@ from bench.accuracy.lines import (
     parse_seeds,
     truth_for,
 )
-from bench.accuracy.media import OPENVINO_MODEL, ROOT, VIDEO, video_size_and_fps
+from bench.accuracy.media import (
+    OPENVINO_MODEL,
+    ROOT,
+    VIDEO,
+    AnnotatedVideo,
+    annotated_videos,
+    video_size_and_fps,
+)
 from bench.accuracy.ours import run_ours, stitch_report
 from bench.accuracy.peers import check_direction_conventions, run_supervision, run_ultralytics
 from bench.accuracy.reports import (
@@ -34,6 +41,7 @@ from bench.accuracy.reports import (
     write_docs_section,
 )
 from bench.accuracy.scoring import LineReport, Result
+from bench.accuracy.suite import VideoRun, lines_of, suite_table, video_runs
 from worker.settings import WorkerSettings
 
 
@@ -71,6 +79,17 @@ def parser() -> argparse.ArgumentParser:
         "--quick", action="store_true", help="ours: track once, replay the tracks for every line"
     )
     parser.add_argument("--no-peers", action="store_true", help="ours only")
+    parser.add_argument(
+        "--videos",
+        help="every annotated video of ../shared/media ('all') or some by name (comma-separated), on lines "
+        "drawn across each one's walkable area (bench/accuracy/suite.py); --line and --line-set are ignored",
+    )
+    parser.add_argument(
+        "--split",
+        choices=("tune", "held-out", "both"),
+        default="tune",
+        help="with --videos: which drawn lines (held-out: measured once after the defaults are fixed)",
+    )
     parser.add_argument("--json", type=Path, help="also write the crossings as JSON here")
     parser.add_argument("--write-docs", action="store_true", help="replace the table in docs/benchmarks.md")
     parser.add_argument(
@@ -102,9 +121,65 @@ def run_contenders(
     return results
 
 
+def chosen_videos(names: str) -> list[AnnotatedVideo]:
+    """``all`` or comma-separated names → the annotated videos; ``SystemExit`` naming an unknown one."""
+    videos = {v.name: v for v in annotated_videos()}
+    if names == "all":
+        return list(videos.values())
+    unknown = [n for n in names.split(",") if n not in videos]
+    if unknown:
+        raise SystemExit(f"unknown video {', '.join(unknown)}; annotated: {', '.join(videos)}")
+    return [videos[n] for n in names.split(",")]
+
+
+def run_videos(args: argparse.Namespace) -> int:
+    """``--videos``: every chosen video on its drawn lines, a compact table per video and the suite table."""
+    splits = ("tune", "held-out") if args.split == "both" else (args.split,)
+    settings = WorkerSettings(model=args.model, imgsz=args.imgsz, target_fps=args.target_fps)
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    runs: list[VideoRun] = []
+    for video in chosen_videos(args.videos):
+        lines = lines_of(video, splits)
+        print(
+            f"{video.name}: {video.width}x{video.height} at {video.fps:g} fps, {len(lines)} lines; "
+            f"model {args.model} at {args.imgsz}",
+            flush=True,
+        )
+        per_video = argparse.Namespace(**{**vars(args), "video": video.video})
+        results = run_contenders(per_video, settings, lines)
+        for run in video_runs(video, lines, results, args.tolerance_s):
+            runs.append(run)
+            print(f"\n{video.name}, {run.split} lines:\n")
+            print(compact_table(run.reports, run.tolerance_frames))
+    table = suite_table(runs)
+    elapsed = time.perf_counter() - started
+    print()
+    print(table)
+    if args.write_docs:
+        run_record = Run(
+            settings,
+            args.model,
+            args.imgsz,
+            args.target_fps,
+            args.tolerance_s,
+            args.quick,
+            elapsed,
+            load_before[0],
+            os.getloadavg()[0],
+            None,
+        )
+        key = "counting_accuracy_videos" + ("_held_out" if args.split == "held-out" else "")
+        write_docs_section(key, docs_body(run_record, table))
+        print(f"\nwrote {DOCS.relative_to(ROOT)}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark as ``argv`` says (default: ``sys.argv``); prints the tables, returns 0."""
     args = parser().parse_args(argv)
+    if args.videos:
+        return run_videos(args)
 
     lines: list[BenchLine] = args.lines or list(line_set(args.line_set, args.seed, args.draw_seeds))
     width, height, fps = video_size_and_fps(args.video)

@@ -78,16 +78,31 @@ Box = tuple[float, float, float, float]
 """``(x1, y1, x2, y2)`` in pixels."""
 
 
-def load_mot_boxes(path: Path) -> dict[int, list[tuple[int, Box]]]:
-    """Read a MOT15 ``gt.txt`` (``frame,id,x,y,w,h,conf,...``, pixels) into per-id box tracks.
+def is_annotated_pedestrian(row: Sequence[str]) -> bool:
+    """Whether a row of a MOTChallenge ``gt.txt`` is a pedestrian to count.
 
-    Returns ``{id: [(frame, (x1, y1, x2, y2) in pixels), ...]}`` sorted by frame; rows with ``conf == 0`` are
-    skipped.
+    MOT15 rows have 10 columns, ``frame,id,x,y,w,h,conf,wx,wy,wz``: every row is a pedestrian, ``conf == 0``
+    marks rows the benchmark ignores. MOT16/17 rows have 9, ``frame,id,x,y,w,h,flag,class,visibility``:
+    pedestrians are ``flag == 1`` and ``class == 1`` (other classes are vehicles, static people, occluders,
+    reflections; MOT16 paper, Milan et al. 2016, table 2). Raises ``ValueError`` on another column count.
+    """
+    if len(row) == 9:
+        return float(row[6]) == 1.0 and int(float(row[7])) == 1
+    if len(row) == 10:
+        return float(row[6]) != 0.0
+    raise ValueError(f"not a MOT15 or MOT16 ground-truth row ({len(row)} columns): {row!r}")
+
+
+def load_mot_boxes(path: Path) -> dict[int, list[tuple[int, Box]]]:
+    """Read a MOTChallenge ``gt.txt`` (MOT15 or MOT16 columns, pixels) into per-id box tracks of the
+    pedestrians (:func:`is_annotated_pedestrian`).
+
+    Returns ``{id: [(frame, (x1, y1, x2, y2) in pixels), ...]}`` sorted by frame.
     """
     tracks: dict[int, list[tuple[int, Box]]] = defaultdict(list)
     with path.open(newline="") as fh:
         for row in csv.reader(fh):
-            if not row or float(row[6]) == 0.0:
+            if not row or not is_annotated_pedestrian(row):
                 continue
             frame, track_id = int(float(row[0])), int(float(row[1]))
             x, y, w, h = (float(v) for v in row[2:6])

@@ -7,13 +7,18 @@ is every annotated foot point stepping through it (:func:`bench.accuracy.evaluat
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from bench.accuracy.evaluation import Box, FrameCrossing, ground_truth_crossings, line_in_pixels
 from bench.accuracy.media import ground_truth_tracks
+from worker.geometry import Point
 from worker.settings import parse_line
+
+Tracks = dict[int, list[tuple[int, Point]]]
+"""Annotated foot-point tracks, ``{person id: [(frame, foot point in pixels), ...]}``."""
 
 Side = Literal["left", "right"]
 
@@ -156,8 +161,140 @@ def parse_bench_line(text: str) -> BenchLine:
     return BenchLine(name or coords, (spec.x1, spec.y1, spec.x2, spec.y2), spec.in_side)
 
 
-def truth_for(line: BenchLine, width: int, height: int) -> list[FrameCrossing]:
-    """Ground-truth crossings of ``line`` (bench/accuracy/evaluation.py)."""
+def truth_for(line: BenchLine, width: int, height: int, tracks: Tracks | None = None) -> list[FrameCrossing]:
+    """Ground-truth crossings of ``line`` (bench/accuracy/evaluation.py) by the annotated foot-point
+    ``tracks`` (pixels; default: PETS09's)."""
     return ground_truth_crossings(
-        ground_truth_tracks(), *line_in_pixels(line.coords, width, height), line.in_side
+        ground_truth_tracks() if tracks is None else tracks,
+        *line_in_pixels(line.coords, width, height),
+        line.in_side,
+    )
+
+
+Area = tuple[float, float, float, float]
+"""``(x_min, y_min, x_max, y_max)``, normalized (0..1, y down)."""
+
+
+WALKABLE_QUANTILE = 0.02
+"""The walkable area spans the annotated foot points from this quantile to ``1 -`` it, in x and in y: a few
+people at the edges of the frame do not stretch it over the walls."""
+
+
+def walkable_area(tracks: Tracks, width: int, height: int) -> Area:
+    """Where people walk in a video: the box spanning the annotated foot points (``WALKABLE_QUANTILE`` to
+    ``1 - WALKABLE_QUANTILE`` in x and y), normalized and clipped to the frame."""
+    xs = sorted(min(max(p.x / width, 0.0), 1.0) for points in tracks.values() for _, p in points)
+    ys = sorted(min(max(p.y / height, 0.0), 1.0) for points in tracks.values() for _, p in points)
+
+    def q(values: list[float], at: float) -> float:
+        return values[min(int(at * len(values)), len(values) - 1)]
+
+    lo, hi = WALKABLE_QUANTILE, 1 - WALKABLE_QUANTILE
+    return q(xs, lo), q(ys, lo), q(xs, hi), q(ys, hi)
+
+
+def flow_axis(tracks: Tracks, fps: float) -> float:
+    """The direction people mostly walk in, in degrees (-90..90, pixels, y down, 0 = along +x): the principal
+    axis of the annotated foot points' displacements over half a second, ``½·atan2(2·Sxy, Sxx - Syy)`` of
+    their second moments (the orientation of the moment ellipse)."""
+    step = max(1, round(fps / 2))
+    sxx = sxy = syy = 0.0
+    for points in tracks.values():
+        at = dict(points)
+        for frame, p in points:
+            q = at.get(frame + step)
+            if q is not None:
+                dx, dy = q.x - p.x, q.y - p.y
+                sxx, sxy, syy = sxx + dx * dx, sxy + dx * dy, syy + dy * dy
+    return 0.5 * math.degrees(math.atan2(2 * sxy, sxx - syy))
+
+
+MIN_ANGLE_TO_FLOW_DEG = 45.0
+"""A drawn line makes at least this angle with the video's :func:`flow_axis`: counting lines go across the
+way people walk (a door's threshold), as an installer draws them; a line along the flow is crossed only by
+the jitter of foot points walking beside it, back and forth, which is noise in the truth as much as in any
+counter."""
+
+
+SPLITS = ("tune", "held-out")
+"""The line splits of every annotated video (:func:`video_lines`)."""
+
+
+TUNE_SEEDS = range(1, 6)
+"""Seeds of each video's lines that defaults may be chosen on (six lines each)."""
+
+
+HELD_OUT_SEEDS = range(1001, 1006)
+"""Seeds of each video's held-out lines, fixed before any was drawn: measured once, after the defaults are
+fixed, and never looked at while choosing them."""
+
+
+MIN_CROSSINGS = 5
+"""A drawn line is kept when its ground truth has at least this many crossings (short clips with few people
+have few crossings per line; the pooled scores weigh each crossing alike)."""
+
+
+def draw_lines_in(
+    area: Area,
+    tracks: Tracks,
+    width: int,
+    height: int,
+    seed: int,
+    flow_deg: float,
+    count: int = 6,
+    min_crossings: int = MIN_CROSSINGS,
+    prefix: str = "line",
+) -> tuple[BenchLine, ...]:
+    """``count`` random counting lines across the flow of a video's walkable ``area`` (:func:`walkable_area`),
+    as an installer would draw them over a door's threshold: the centre uniform in the area; the direction at
+    ``MIN_ANGLE_TO_FLOW_DEG`` to 90° from the flow axis ``flow_deg`` (:func:`flow_axis`, degrees in pixels);
+    the length such that the line spans 0.5 to 1.5 times the area's width across the flow (pixels). End points
+    normalized, clipped to the frame and rounded to 0.01; the in side drawn too. Kept when the annotated
+    ``tracks`` (pixels) cross the line at least ``min_crossings`` times. Deterministic for a seed and the
+    annotations; nothing about any contender's counts enters the draw. Named ``<prefix>-1`` and up. Raises
+    ``RuntimeError`` when 10,000 tries find fewer."""
+    import random
+
+    rng = random.Random(seed)
+    x_lo, y_lo, x_hi, y_hi = area
+    flow = math.radians(flow_deg)
+    across = abs((x_hi - x_lo) * width * math.sin(flow)) + abs((y_hi - y_lo) * height * math.cos(flow))
+    out: list[BenchLine] = []
+    for _ in range(10_000):
+        if len(out) == count:
+            return tuple(out)
+        cx, cy = rng.uniform(x_lo, x_hi) * width, rng.uniform(y_lo, y_hi) * height
+        off = math.radians(rng.uniform(MIN_ANGLE_TO_FLOW_DEG, 180 - MIN_ANGLE_TO_FLOW_DEG))
+        half = rng.uniform(0.5, 1.5) * across / math.sin(off) / 2
+        dx, dy = math.cos(flow + off) * half, math.sin(flow + off) * half
+
+        def norm(v: float, size: int) -> float:
+            return round(min(max(v / size, 0.0), 1.0), 2)
+
+        coords = (norm(cx - dx, width), norm(cy - dy, height), norm(cx + dx, width), norm(cy + dy, height))
+        side: Side = "left" if rng.random() < 0.5 else "right"
+        line = BenchLine(f"{prefix}-{len(out) + 1}", coords, side)
+        if coords[:2] != coords[2:] and len(truth_for(line, width, height, tracks)) >= min_crossings:
+            out.append(line)
+    if len(out) < count:
+        raise RuntimeError(f"only {len(out)} of {count} lines with {min_crossings}+ crossings found")
+    return tuple(out)
+
+
+def video_lines(
+    tracks: Tracks, width: int, height: int, fps: float, split: str, seeds: Sequence[int] | None = None
+) -> tuple[BenchLine, ...]:
+    """The lines of one split (``tune`` or ``held-out``, :data:`SPLITS`) of a video: six drawn lines across
+    the flow (:func:`draw_lines_in`, :func:`flow_axis`) per seed of ``TUNE_SEEDS`` or ``HELD_OUT_SEEDS`` (or
+    ``seeds``), named
+    ``<t|h><seed>-<n>``; the tune lines count as tuned on."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    tune = split == "tune"
+    area, flow = walkable_area(tracks, width, height), flow_axis(tracks, fps)
+    chosen = seeds if seeds is not None else TUNE_SEEDS if tune else HELD_OUT_SEEDS
+    return tuple(
+        replace(line, tuned=tune)
+        for seed in chosen
+        for line in draw_lines_in(area, tracks, width, height, seed, flow, prefix=f"{split[0]}{seed}")
     )

@@ -5,9 +5,11 @@ Everything here reads files (../shared/media); the scoring itself is pure (:mod:
 
 from __future__ import annotations
 
+import configparser
 import functools
 import os
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,16 +56,58 @@ def frames(video: Path, target_fps: float) -> FrameSource:
 
 
 @functools.cache
-def ground_truth_tracks() -> dict[int, list[tuple[int, Point]]]:
-    """The annotated foot-point tracks (pixels), read once per process."""
-    return load_mot_foot_points(GROUND_TRUTH)
+def ground_truth_tracks(ground_truth: Path = GROUND_TRUTH) -> dict[int, list[tuple[int, Point]]]:
+    """The annotated foot-point tracks (pixels) of a ground-truth file (default: PETS09), read once per
+    process."""
+    return load_mot_foot_points(ground_truth)
 
 
-def annotated_boxes() -> dict[int, list[tuple[int, Box]]]:
+def annotated_boxes(ground_truth: Path = GROUND_TRUTH) -> dict[int, list[tuple[int, Box]]]:
     """``{frame: [(annotated person id, (x1, y1, x2, y2) in pixels), ...]}`` from the ground truth
     (:func:`bench.accuracy.evaluation.load_mot_boxes` by frame)."""
     out: dict[int, list[tuple[int, Box]]] = {}
-    for person, boxes in load_mot_boxes(GROUND_TRUTH).items():
+    for person, boxes in load_mot_boxes(ground_truth).items():
         for frame, box in boxes:
             out.setdefault(frame, []).append((person, box))
+    return out
+
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov")
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotatedVideo:
+    """A video with its MOTChallenge ground truth: ``<name>.gt.txt`` beside ``<name>.<mp4|avi|...>``, and the
+    sequence's ``<name>.seqinfo.ini`` where there is one. Size in pixels, frame rate in frames/s."""
+
+    name: str
+    video: Path
+    ground_truth: Path
+    width: int
+    height: int
+    fps: float
+
+    def tracks(self) -> dict[int, list[tuple[int, Point]]]:
+        """The annotated foot-point tracks (pixels), :func:`ground_truth_tracks`."""
+        return ground_truth_tracks(self.ground_truth)
+
+
+def annotated_videos(media: Path = SHARED / "media") -> list[AnnotatedVideo]:
+    """Every annotated video in ``media``, by name. Size and frame rate come from ``seqinfo.ini`` where it
+    exists (the benchmark's own figures), else from the video file. Raises ``FileNotFoundError`` when a ground
+    truth has no video beside it."""
+    out = []
+    for gt in sorted(media.glob("*.gt.txt")):
+        name = gt.name.removesuffix(".gt.txt")
+        video = next((media / f"{name}{s}" for s in VIDEO_SUFFIXES if (media / f"{name}{s}").exists()), None)
+        if video is None:
+            raise FileNotFoundError(f"{gt} has no video beside it ({', '.join(VIDEO_SUFFIXES)})")
+        width, height, fps = video_size_and_fps(video)
+        info = media / f"{name}.seqinfo.ini"
+        if info.exists():
+            seq = configparser.ConfigParser()
+            seq.read(info)
+            width, height = seq.getint("Sequence", "imWidth"), seq.getint("Sequence", "imHeight")
+            fps = seq.getfloat("Sequence", "frameRate")
+        out.append(AnnotatedVideo(name, video, gt, width, height, fps))
     return out

@@ -236,13 +236,17 @@ class Run:
     elapsed_s: float
     load_before: float
     load_after: float
-    frame_height: int
+    frame_height: int | None  # None: several videos (the hysteresis floor in pixels differs)
 
 
 def docs_body(run: Run, tables: str) -> str:
     """The text of a docs/benchmarks.md block: how it was produced, ours' settings, then ``tables``."""
     settings = run.settings
-    counter = settings.counter_config(run.frame_height)
+    floor = (
+        f" (floor {settings.counter_config(run.frame_height).hysteresis_min:g} px)"
+        if run.frame_height is not None
+        else ""
+    )
     elapsed = run.elapsed_s
     return (
         f"Produced by `{command_line()}` on {date.today().isoformat()} "
@@ -251,7 +255,7 @@ def docs_body(run: Run, tables: str) -> str:
         f"load average {run.load_before:.1f} at the start, {run.load_after:.1f} at the end.\n"
         f"Ours: `{Path(run.model).name}` at {run.imgsz}, {run.target_fps:g} fps sampling, "
         f"conf {settings.conf}, tracker `{settings.tracker.name}`, anchor {settings.anchor.value}, "
-        f"hysteresis {settings.hysteresis_box_frac} x box height (floor {counter.hysteresis_min:g} px), "
+        f"hysteresis {settings.hysteresis_box_frac} x box height{floor}, "
         f"min_hits {settings.min_hits}, track TTL {settings.track_ttl_s:g} s, track stitching "
         + (
             f"within {settings.stitch_gap_s:g} s (gate {settings.stitch_gate_frac:g} x height, "

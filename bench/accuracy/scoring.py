@@ -14,7 +14,7 @@ from bench.accuracy.evaluation import (
     matched_pairs,
     without_back_and_forth,
 )
-from bench.accuracy.lines import BenchLine
+from bench.accuracy.lines import BenchLine, Tracks
 from bench.accuracy.media import ground_truth_tracks
 from worker.geometry import signed_distance
 from worker.line_counter import Direction
@@ -51,6 +51,7 @@ class LineReport:
     line: BenchLine
     truth: list[FrameCrossing]
     results: dict[str, Result]  # contender name → crossings; "ours" first
+    tracks: Tracks | None = None  # the annotated foot points the truth came from; None: PETS09's
 
     def score(self, contender: str, tolerance_frames: int, direction: Direction | None = None) -> MatchScore:
         predicted = [c for c in self.results[contender].crossings if direction in (None, c.direction)]
@@ -104,7 +105,7 @@ def classify_miss(
     ):
         return "reversed"
     a, b = line_in_pixels(report.line.coords, width, height)
-    points = dict(ground_truth_tracks()[miss.track_id])
+    points = dict((ground_truth_tracks() if report.tracks is None else report.tracks)[miss.track_id])
     p, q = points[max(f for f in points if f < miss.frame)], points[miss.frame]
     dp, dq = signed_distance(a, b, p), signed_distance(a, b, q)
     k = dp / (dp - dq)  # where the step p→q meets the line

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bench.accuracy.evaluation import (
     FrameCrossing,
     load_mot_boxes,
@@ -56,6 +58,24 @@ def test_mot_rows_become_box_and_foot_point_tracks(tmp_path: Path) -> None:
     )
     assert load_mot_boxes(gt) == {7: [(1, (12.0, 20.0, 42.0, 60.0)), (2, (10.0, 20.0, 40.0, 60.0))]}
     assert load_mot_foot_points(gt) == {7: [(1, Point(27.0, 60.0)), (2, Point(25.0, 60.0))]}
+
+
+def test_mot16_rows_keep_only_pedestrians(tmp_path: Path) -> None:
+    gt = tmp_path / "gt.txt"
+    gt.write_text(
+        "1,1,10,20,30,40,1,1,0.8\n"  # a pedestrian (flag 1, class 1)
+        "1,2,0,0,5,5,0,1,1\n"  # flag 0: ignored by the benchmark
+        "1,3,0,0,5,5,1,7,1\n"  # class 7: a static person
+        "1,4,0,0,5,5,1,3,1\n"  # class 3: a car
+    )
+    assert load_mot_boxes(gt) == {1: [(1, (10.0, 20.0, 40.0, 60.0))]}
+
+
+def test_a_file_of_another_format_is_refused(tmp_path: Path) -> None:
+    gt = tmp_path / "gt.txt"
+    gt.write_text("1,1,10,20,30,40\n")
+    with pytest.raises(ValueError, match="6 columns"):
+        load_mot_boxes(gt)
 
 
 def test_crossings_belong_to_the_first_frame_at_or_after_their_time() -> None:
