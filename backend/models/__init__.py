@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models. Importing this package registers every table on `Base.metadata`."""
 
 from backend.models.base import Base
+from backend.models.count_audits import CountAudit
 from backend.models.enums import EventType, InSide, Role, StreamStatus, ZoneKind
 from backend.models.events import (
     CameraCoverageSlot,
@@ -26,6 +27,7 @@ __all__ = [
     "Camera",
     "CameraCoverageSlot",
     "CameraHeartbeat",
+    "CountAudit",
     "CountingLine",
     "Event",
     "EventType",

@@ -223,3 +223,61 @@ async def test_revision_0006_backfills_the_line_crossing_roll_up_from_events(
             (str(door_b), datetime(2026, 3, 1, 9, 0, tzinfo=UTC), 0, 1),
         ]
     )
+
+
+async def test_revision_0007_adds_count_audits_with_their_checks_and_reverts_to_0006(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from backend.models import CountAudit
+    from tests.factories import make_camera, make_org, make_store
+
+    settings = settings_for(empty_database_url, tmp_path)
+    engine = create_engine(settings)
+    start = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    try:
+        await migrate.upgrade(engine, "0006")
+        async with engine.connect() as conn:
+            assert "count_audits" not in await conn.run_sync(_tables)
+        await migrate.upgrade(engine, "0007")
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            camera = (
+                await make_camera(session, settings, await make_store(session, await make_org(session)))
+            ).camera
+            await session.commit()
+
+        def audit(**fields: object) -> CountAudit:
+            values: dict[str, object] = {
+                "org_id": camera.org_id,
+                "store_id": camera.store_id,
+                "camera_id": camera.id,
+                "window_start": start,
+                "window_end": start + timedelta(hours=1),
+                "hand_in": 3,
+                "hand_out": 2,
+                "system_in": 3,
+                "system_out": 2,
+            }
+            return CountAudit(**{**values, **fields})
+
+        async with AsyncSession(engine) as session:
+            session.add(audit())
+            await session.commit()
+        for refused in (audit(window_end=start), audit(hand_in=-1), audit(hand_out=-1)):
+            async with AsyncSession(engine) as session:
+                session.add(refused)
+                with pytest.raises(IntegrityError, match=r"(?i)check constraint.*ck_count_audits"):
+                    await session.commit()
+
+        await migrate.downgrade(engine, "0006")
+        async with engine.connect() as conn:
+            tables = await conn.run_sync(_tables)
+        assert "count_audits" not in tables
+        assert {"cameras", "events", "line_crossing_slots"} <= tables
+    finally:
+        await engine.dispose()
