@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from admin.audit.endpoints import router as audit_router
 from admin.calibration.endpoints import router as calibration_router
 from admin.cameras.endpoints import router as cameras_router
+from admin.count_audits.endpoints import router as count_audits_router
 from admin.health.endpoints import router as health_router
 from admin.members.endpoints import router as members_router
 from admin.organizations.endpoints import router as organizations_router
@@ -25,4 +26,5 @@ router.include_router(stores_router)
 router.include_router(health_router)
 router.include_router(cameras_router)
 router.include_router(calibration_router)
+router.include_router(count_audits_router)
 router.include_router(audit_router)

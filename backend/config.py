@@ -147,6 +147,13 @@ class Settings(BaseSettings):
         description="A worker reporting undelivered events (outbox_depth > 0) while no event has arrived "
         "for longer than this is stale.",
     )
+    count_audit_target: float = Field(
+        default=0.95,
+        gt=0,
+        le=1,
+        description="A camera whose last count audit's overall accuracy (0..1) is below this is flagged in "
+        "camera health (docs/admin-api.md, Count audits).",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -29,11 +29,12 @@ async def camera_health(
     sort: Literal["name", "-name", "status", "-status", "last_heartbeat_at", "-last_heartbeat_at"] = "status",
 ) -> Page[CameraHealth]:
     """Cameras with their status (online / stale / offline, see docs/admin-api.md), latest heartbeat
-    figures, snapshot age and events in the last hour. `sort=status` lists the worst first."""
+    figures, snapshot age, events in the last hour and the last count audit (`count_audit_below_target`).
+    `sort=status` lists the worst first."""
     now = utcnow()
     states = await service.scoped_states(
         session, settings, now, org_id=org_id, store_id=store_id, status=status
     )
     ordered = service.sort_states(states, sort)
-    items = await service.health_rows(session, page.slice(ordered), now)
+    items = await service.health_rows(session, settings, page.slice(ordered), now)
     return Page(items=items, total=len(ordered), limit=page.limit, offset=page.offset)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from admin.count_audits.schemas import CountAuditOut
 from backend.cameras.status import CameraStatus
 from worker.protocol import DetectionSettings
 
@@ -53,3 +54,11 @@ class CameraHealth(BaseModel):
     snapshot_at: datetime | None
     snapshot_age_s: float | None = Field(description="Seconds since the latest snapshot was captured.")
     events_last_hour: int = Field(description="Events that arrived within the last 3600 s.")
+    last_count_audit: CountAuditOut | None = Field(
+        description="The camera's last count audit (the latest window, then the latest recorded); null when "
+        "it has none."
+    )
+    count_audit_below_target: bool = Field(
+        description="The last count audit's overall accuracy is below STOREINTEL_COUNT_AUDIT_TARGET (0.95 by "
+        "default); false without an audit or when it measured nothing."
+    )

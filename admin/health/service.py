@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin.count_audits import service as count_audits
 from admin.health import repository
 from admin.health.schemas import CameraHealth
 from backend.cameras.status import (
@@ -102,15 +103,18 @@ def sort_states(rows: list[CameraState], sort: str) -> list[CameraState]:
 
 
 async def health_rows(
-    session: AsyncSession, states_page: Sequence[CameraState], now: datetime
+    session: AsyncSession, settings: Settings, states_page: Sequence[CameraState], now: datetime
 ) -> list[CameraHealth]:
-    """The health view of one page of cameras (adds event counts of the last hour)."""
-    counts = await repository.event_counts_since(
-        session, [s.camera for s in states_page], now - EVENTS_WINDOW
-    )
+    """The health view of one page of cameras (adds event counts of the last hour and the last count
+    audit, flagged below `settings.count_audit_target`)."""
+    page_cameras = [s.camera for s in states_page]
+    counts = await repository.event_counts_since(session, page_cameras, now - EVENTS_WINDOW)
+    audits = await count_audits.last_per_camera(session, page_cameras)
     rows = []
     for state in states_page:
         camera, beat = state.camera, state.latest
+        audit = audits.get(camera.id)
+        last_audit = count_audits.view(audit, settings.count_audit_target) if audit else None
         rows.append(
             CameraHealth(
                 camera_id=camera.id,
@@ -142,6 +146,8 @@ async def health_rows(
                 snapshot_at=camera.snapshot_at,
                 snapshot_age_s=(now - camera.snapshot_at).total_seconds() if camera.snapshot_at else None,
                 events_last_hour=counts.get(camera.id, 0),
+                last_count_audit=last_audit,
+                count_audit_below_target=last_audit.below_target if last_audit else False,
             )
         )
     return rows

@@ -13,6 +13,13 @@ BAD_ID = "not-a-uuid"
 LINE = {"x1": 0.5, "y1": 0.1, "x2": 0.5, "y2": 0.9, "in_side": "left"}
 ZONE = {"name": "Shelf A", "kind": "product", "polygon": [[0.1, 0.1], [0.3, 0.1], [0.3, 0.3]]}
 HOURS = {"mon": [["09:00", "18:00"]]}
+COUNT_AUDIT = {
+    "window_start": "2026-01-05T09:00:00Z",
+    "window_end": "2026-01-05T11:00:00+01:00",
+    "hand_in": 12,
+    "hand_out": 9,
+    "note": "Counted at the door",
+}
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,13 @@ ADMIN_ROUTE_EXAMPLES: dict[tuple[str, str], Example] = {
     ),
     ("POST", "/admin/cameras/{camera_id}/snapshot-request"): Example(
         202, "path.camera_id", bad_path=f"/admin/cameras/{BAD_ID}/snapshot-request"
+    ),
+    # count audits
+    ("POST", "/admin/cameras/{camera_id}/count-audits"): Example(
+        201, "body.hand_out", json=COUNT_AUDIT, bad_json={**COUNT_AUDIT, "hand_out": -1}
+    ),
+    ("GET", "/admin/cameras/{camera_id}/count-audits"): Example(
+        200, "query.sort", bad_params={"sort": "accuracy"}
     ),
     # audit
     ("GET", "/admin/audit"): Example(200, "query.actor_user_id", bad_params={"actor_user_id": "me"}),

@@ -133,7 +133,8 @@ PAGED = sorted(
     if path.startswith("/admin")
     and any(p["name"] == "offset" for p in operations.get("get", {}).get("parameters", []))
 )
-_NOT_TEXT = {"timezone", "email", "role", "in_side", "kind"}  # validated against their own allow-lists
+# Validated against their own allow-lists or formats.
+_NOT_TEXT = {"timezone", "email", "role", "in_side", "kind", "window_start", "window_end"}
 TEXT_FIELDS = [
     (m, p, key)
     for m, p in ROUTES
