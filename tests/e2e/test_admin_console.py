@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 import threading
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -380,6 +382,94 @@ class TestHealth:
         row.locator(".badge-offline").wait_for(timeout=(OFFLINE_AFTER_S + 5) * 1000)
         assert "row-offline" in row.get_attribute("class")
         screenshot(page, "11-health-offline")
+
+
+class TestCountAudit:
+    def test_record_a_hand_count_see_it_listed_and_flagged_in_health(
+        self, page: Any, server: Server, console_errors: ConsoleErrors
+    ) -> None:
+        # A store in Paris (UTC+1 in winter, +2 in summer): the form takes store time and sends UTC.
+        paris = ZoneInfo("Europe/Paris")
+        org = server.api.post("/admin/organizations", json={"name": _unique("Org")}).json()
+        store = server.api.post(
+            "/admin/stores",
+            json={
+                "org_id": org["id"],
+                "name": _unique("Store"),
+                "timezone": "Europe/Paris",
+                "opening_hours": {},
+            },
+        ).json()
+        created = server.api.post(
+            "/admin/cameras",
+            json={"store_id": store["id"], "name": _unique("Audit door"), "is_counting_line": True},
+        ).json()
+        camera, key = created["camera"], created["worker_key"]
+        line = {"x1": 0.5, "y1": 0.2, "x2": 0.5, "y2": 0.9, "in_side": "left"}
+        assert server.api.put(f"/admin/cameras/{camera['id']}/counting-line", json=line).status_code == 200
+        # The window: 30 minutes that ended an hour ago, on a whole minute. The worker delivers 10 IN (one
+        # exactly at the start) and 8 OUT inside it, and one OUT exactly at its end (not counted).
+        start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=90)
+        end = start + timedelta(minutes=30)
+        crossings = [("IN", start + timedelta(minutes=n)) for n in range(10)]
+        crossings += [("OUT", start + timedelta(minutes=10 + n)) for n in range(8)] + [("OUT", end)]
+        events = [
+            {"event_id": str(uuid.uuid4()), "type": kind, "ts": ts.isoformat(), "tracker_id": n}
+            for n, (kind, ts) in enumerate(crossings)
+        ]
+        with server.worker(key) as worker:
+            delivered = worker.post("/worker/events", json={"events": events})
+            assert delivered.status_code == 200, delivered.text
+
+        console_errors.allowed_urls.append(f"/admin/cameras/{camera['id']}/count-audits")  # the 422 below
+        log_in(page, server, f"/cameras/{camera['id']}/count-audit")
+        form = page.locator("#audit-form")
+        form.wait_for()
+        assert (
+            "storeintel-worker preview --source recording.mp4 --out annotated.mp4 --line 0.5,0.2,0.5,0.9 "
+            in (page.locator("#audit-howto").inner_text())
+        )
+        local = "%Y-%m-%dT%H:%M"
+        form.get_by_label("Window start").fill(end.astimezone(paris).strftime(local))
+        form.get_by_label("Window end").fill(start.astimezone(paris).strftime(local))
+        form.get_by_label("Counted IN").fill("10")
+        form.get_by_label("Counted OUT").fill("10")
+        form.get_by_role("button", name="Record audit").click()
+        error = form.locator("[data-field=window_end] .field-error")
+        error.wait_for()
+        assert error.inner_text() == "must be after window_start"
+
+        form.get_by_label("Window start").fill(start.astimezone(paris).strftime(local))
+        form.get_by_label("Window end").fill(end.astimezone(paris).strftime(local))
+        assert page.locator("#audit-utc").inner_text() == (
+            f"In UTC: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+        )
+        form.get_by_label("Note").fill("Counted from the recording")
+        form.get_by_role("button", name="Record audit").click()
+        row = page.locator("#audit-list tbody tr").first
+        expect(row.locator("td[data-label='System IN / OUT']")).to_have_text("10 / 8")
+        assert row.locator("td[data-label='Hand IN / OUT']").inner_text() == "10 / 10"
+        assert row.locator("td[data-label='Accuracy IN / OUT']").inner_text() == "100.0 % / 80.0 %"
+        assert row.locator("td[data-label=Accuracy]").inner_text() == "90.0 % below target"
+        assert row.locator("td[data-label=Note]").inner_text() == "Counted from the recording"
+        window = f"{start.astimezone(paris):%Y-%m-%d %H:%M} \N{EN DASH} {end.astimezone(paris):%H:%M}"
+        assert row.locator("td").first.inner_text() == window
+        [stored] = server.api.get(f"/admin/cameras/{camera['id']}/count-audits").json()["items"]
+        assert (
+            datetime.fromisoformat(stored["window_start"]),
+            datetime.fromisoformat(stored["window_end"]),
+        ) == (
+            start,
+            end,
+        )
+        screenshot(page, "12-count-audit")
+
+        page.get_by_role("link", name="Health").click()
+        health = page.locator("tr", has=page.get_by_role("link", name=camera["name"]))
+        cell = health.locator("td[data-label='Count audit']")
+        expect(cell).to_contain_text("90.0 % below target")
+        assert cell.locator(".badge-offline").inner_text() == "below target"
+        screenshot(page, "13-health-count-audit")
 
 
 class TestServing:

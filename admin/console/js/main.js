@@ -7,6 +7,7 @@ import { h, replace } from "./dom.js";
 import { expireNotice } from "./notice.js";
 import * as calibrate from "./views/calibrate.js";
 import * as cameras from "./views/cameras.js";
+import * as countAudit from "./views/count-audit.js";
 import * as health from "./views/health.js";
 import * as login from "./views/login.js";
 import * as organizations from "./views/organizations.js";
@@ -20,6 +21,7 @@ const ROUTES = [
   [/^\/cameras$/, cameras.renderList, "cameras"],
   [/^\/cameras\/([0-9a-f-]{36})$/, cameras.renderDetail, "cameras"],
   [/^\/cameras\/([0-9a-f-]{36})\/calibrate$/, calibrate.render, "cameras"],
+  [/^\/cameras\/([0-9a-f-]{36})\/count-audit$/, countAudit.render, "cameras"],
   [/^\/health$/, health.render, "health"],
 ];
 const HOME = "#/organizations";

@@ -1,5 +1,5 @@
 // Cameras: the list (filter by organization, store, status; paging), create (the worker key is shown once),
-// one camera's page: settings, enable/disable, rotate the key, and the way to its calibration.
+// one camera's page: settings, enable/disable, rotate the key, and the way to its calibration and count audit.
 
 import * as api from "../api.js";
 import { age, clearErrors, field, formError, h, replace, showErrors, statusBadge, when } from "../dom.js";
@@ -230,6 +230,7 @@ export async function renderDetail(main, { id }) {
       "div",
       { class: "actions" },
       h("a", { class: "btn btn-primary", href: `#/cameras/${id}/calibrate`, text: "Calibrate line and zones" }),
+      h("a", { class: "btn", href: `#/cameras/${id}/count-audit`, text: "Count audit" }),
       toggle,
       rotate,
     ),

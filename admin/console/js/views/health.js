@@ -1,10 +1,12 @@
-// Camera health: every camera with its status colour, fps, outbox depth, last error and snapshot age,
-// worst first, refreshed on its own. The interval is 15 s; `?refresh=<seconds>` on the console's URL
-// (before the #) changes it, which the end-to-end tests use to see a camera go offline within seconds.
+// Camera health: every camera with its status colour, fps, outbox depth, last error, snapshot age and last
+// count audit (flagged below target), worst first, refreshed on its own. The interval is 15 s;
+// `?refresh=<seconds>` on the console's URL (before the #) changes it, which the end-to-end tests use to
+// see a camera go offline within seconds.
 
 import * as api from "../api.js";
 import { age, field, h, replace, statusBadge, when } from "../dom.js";
 import { PAGE_SIZE, go, offsetOf, pager, table } from "../list.js";
+import { accuracyCell } from "./count-audit.js";
 
 const DEFAULT_REFRESH_S = 15;
 
@@ -43,6 +45,7 @@ export async function render(main, { query }) {
           { label: "Snapshot age", class: "num", cell: (c) => age(c.snapshot_age_s) },
           { label: "Last heartbeat", cell: (c) => when(c.last_heartbeat_at) },
           { label: "Events (1 h)", class: "num", cell: (c) => String(c.events_last_hour) },
+          { label: "Count audit", cell: auditCell },
         ],
         page.items,
         { empty: status ? `No ${status} cameras.` : "No cameras yet.", rowClass: (c) => `row-${c.status}` },
@@ -90,6 +93,14 @@ export async function render(main, { query }) {
 function statusHint(c) {
   const why = c.stale_reason ? c.stale_reason.replaceAll("_", " ") : c.stream_status === "stopped" ? "stopped" : null;
   return why ? h("span", { class: "hint", text: ` ${why}` }) : null;
+}
+
+// The last count audit's accuracy (flagged below target) and its window's end, linked to the audit page.
+function auditCell(c) {
+  const audit = c.last_count_audit;
+  const link = h("a", { href: `#/cameras/${c.camera_id}/count-audit`, text: audit ? "audits" : "none yet" });
+  if (!audit) return h("span", { class: "hint" }, link);
+  return [accuracyCell(audit), h("span", { class: "hint" }, ` to ${when(audit.window_end)} · `, link)];
 }
 
 // The config version the worker runs against the camera's: "v7", or "v6 → v7" while the change travels.
