@@ -25,3 +25,8 @@ export function age(seconds) {
 export function statusBadge(status) {
   return h("span", { class: `badge badge-${status}`, text: status });
 }
+
+/** The breadcrumb line above a page's title: links from `[href, text]` pairs, each followed by " / ". */
+export function crumbs(...links) {
+  return h("p", { class: "crumbs" }, links.map(([href, text]) => [h("a", { href, text }), " / "]));
+}

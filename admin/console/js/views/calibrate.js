@@ -8,7 +8,7 @@
 // screen pixels with `scale()`.
 
 import * as api from "../api.js";
-import { age, field, formError, h, replace, showErrors, clearErrors, svg, when } from "../dom.js";
+import { age, crumbs, field, formError, h, replace, showErrors, clearErrors, svg, when } from "../dom.js";
 import { notify } from "../notice.js";
 
 const KINDS = ["product", "billing", "entrance", "other"];
@@ -567,14 +567,7 @@ export async function render(main, { id }) {
 
   replace(
     main,
-    h(
-      "p",
-      { class: "crumbs" },
-      h("a", { href: `#/stores/${store.id}`, text: store.name }),
-      " / ",
-      h("a", { href: `#/cameras/${camera.id}`, text: camera.name }),
-      " / ",
-    ),
+    crumbs([`#/stores/${store.id}`, store.name], [`#/cameras/${camera.id}`, camera.name]),
     h("h1", { text: `Calibrate ${camera.name}` }),
     h("p", { class: "hint" }, "Config version ", version, camera.is_counting_line ? " · counting-line camera" : " · zone camera (its line is not used for footfall)"),
     h(

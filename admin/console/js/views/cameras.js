@@ -2,7 +2,7 @@
 // one camera's page: settings, enable/disable, rotate the key, and the way to its calibration and count audit.
 
 import * as api from "../api.js";
-import { age, clearErrors, field, formError, h, replace, showErrors, statusBadge, when } from "../dom.js";
+import { age, clearErrors, crumbs, field, formError, h, replace, showErrors, statusBadge, when } from "../dom.js";
 import { PAGE_SIZE, go, offsetOf, pager, secretBox, table } from "../list.js";
 import { notify } from "../notice.js";
 
@@ -217,14 +217,7 @@ export async function renderDetail(main, { id }) {
   );
   replace(
     main,
-    h(
-      "p",
-      { class: "crumbs" },
-      h("a", { href: `#/organizations/${org.id}`, text: org.name }),
-      " / ",
-      h("a", { href: `#/stores/${store.id}`, text: store.name }),
-      " / ",
-    ),
+    crumbs([`#/organizations/${org.id}`, org.name], [`#/stores/${store.id}`, store.name]),
     h("h1", {}, title, " ", statusBadge(camera.status)),
     h(
       "div",

@@ -3,7 +3,7 @@
 // says how to do a recorded audit with `storeintel-worker preview` (docs/admin-console.md).
 
 import * as api from "../api.js";
-import { clearErrors, field, formError, h, replace, showErrors } from "../dom.js";
+import { clearErrors, crumbs, field, formError, h, replace, showErrors } from "../dom.js";
 import { PAGE_SIZE, go, offsetOf, pager, table } from "../list.js";
 import { notify } from "../notice.js";
 
@@ -186,16 +186,7 @@ export async function render(main, { id, query }) {
 
   replace(
     main,
-    h(
-      "p",
-      { class: "crumbs" },
-      h("a", { href: `#/organizations/${org.id}`, text: org.name }),
-      " / ",
-      h("a", { href: `#/stores/${store.id}`, text: store.name }),
-      " / ",
-      h("a", { href: `#/cameras/${id}`, text: camera.name }),
-      " / ",
-    ),
+    crumbs([`#/organizations/${org.id}`, org.name], [`#/stores/${store.id}`, store.name], [`#/cameras/${id}`, camera.name]),
     h("h1", { text: `Count audit: ${camera.name}` }),
     h(
       "div",

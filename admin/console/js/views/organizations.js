@@ -2,7 +2,7 @@
 // (de)activate, invite an owner (the link is shown once), pending invites, members.
 
 import * as api from "../api.js";
-import { clearErrors, field, formError, h, replace, showErrors, when } from "../dom.js";
+import { clearErrors, crumbs, field, formError, h, replace, showErrors, when } from "../dom.js";
 import { PAGE_SIZE, go, offsetOf, pager, secretBox, table } from "../list.js";
 import { notify } from "../notice.js";
 
@@ -194,7 +194,7 @@ export async function renderDetail(main, { id }) {
   const title = h("span", { text: org.name });
   replace(
     main,
-    h("p", { class: "crumbs" }, h("a", { href: "#/organizations", text: "Organizations" }), " / "),
+    crumbs(["#/organizations", "Organizations"]),
     h("h1", {}, title, " ", activeBadge(org.is_active)),
     h(
       "div",

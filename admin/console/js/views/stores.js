@@ -2,7 +2,7 @@
 // address), (de)activate, and the store's cameras with a create-camera form.
 
 import * as api from "../api.js";
-import { clearErrors, field, formError, h, replace, showErrors } from "../dom.js";
+import { clearErrors, crumbs, field, formError, h, replace, showErrors } from "../dom.js";
 import { PAGE_SIZE, go, offsetOf, pager, table } from "../list.js";
 import { notify } from "../notice.js";
 import { cameraCreateForm, cameraTable } from "./cameras.js";
@@ -209,16 +209,7 @@ export async function renderDetail(main, { id }) {
   const summary = h("p", { class: "hint", text: `${store.timezone} · ${hoursSummary(store.opening_hours)}` });
   replace(
     main,
-    h(
-      "p",
-      { class: "crumbs" },
-      h("a", { href: "#/organizations", text: "Organizations" }),
-      " / ",
-      h("a", { href: `#/organizations/${org.id}`, text: org.name }),
-      " / ",
-      h("a", { href: `#/stores?org_id=${org.id}`, text: "Stores" }),
-      " / ",
-    ),
+    crumbs(["#/organizations", "Organizations"], [`#/organizations/${org.id}`, org.name], [`#/stores?org_id=${org.id}`, "Stores"]),
     h("h1", {}, title, " ", activeBadge(store.is_active)),
     summary,
     h("div", { class: "actions" }, toggle),
