@@ -5,6 +5,7 @@ The entry script of the ``bench.accuracy`` package (bench/accuracy/__init__.py s
 
     python bench/counting_accuracy.py                 # default lines, all contenders (~15 min, 2 busy cores)
     python bench/counting_accuracy.py --quick --no-peers
+    python bench/counting_accuracy.py --videos all --quick   # every annotated video, tune lines (suite.py)
     python bench/counting_accuracy.py --line-set all --quick --write-docs  # the table of docs/benchmarks.md
 
 This is a benchmark, not a test: it reports and never fails on a slow machine.

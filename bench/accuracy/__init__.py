@@ -31,6 +31,7 @@ counts.
 
     python bench/counting_accuracy.py                 # default lines, all contenders (~15 min, 2 busy cores)
     python bench/counting_accuracy.py --quick --no-peers
+    python bench/counting_accuracy.py --videos all --quick   # every annotated video, tune lines (suite.py)
     python bench/counting_accuracy.py --line door=0.2,0.6,0.8,0.6:right --line aisle=0.5,0.1,0.5,0.9
     python bench/counting_accuracy.py --write-docs    # also replace the table in docs/benchmarks.md
     python bench/counting_accuracy.py --line-set drawn --quick --no-peers  # 360 lines, seeds 1-60
@@ -44,6 +45,7 @@ Modules (imported as ``bench.accuracy.*``, the repository root on ``sys.path``):
 * ``lines``: the line sets (default, validation, holdout, drawn) and each line's ground truth;
 * ``ours`` and ``peers``: the contenders, each giving a :class:`~bench.accuracy.scoring.Result` per line;
 * ``scoring``: count error, F1, the target, and the kinds of ours' misses;
+* ``suite``: every annotated video on its drawn lines (``--videos``), scored per video and pooled;
 * ``reports``: the markdown tables, the machine description and the docs/benchmarks.md blocks;
 * ``cli``: the command line of bench/counting_accuracy.py.
 """
