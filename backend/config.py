@@ -155,6 +155,20 @@ class Settings(BaseSettings):
         "camera health (docs/admin-api.md, Count audits).",
     )
 
+    # Organization deletion (docs/privacy.md): deactivated at once, purged after the grace period.
+    org_deletion_grace_s: float = Field(
+        default=7 * 86400,
+        ge=0,
+        description="Seconds between an admin's deletion request and the purge of every row and snapshot "
+        "file of the organization; it can be cancelled until then (default 7 days).",
+    )
+    org_purge_interval_s: float = Field(
+        default=3600,
+        ge=0,
+        description="Seconds between the backend's checks for organizations whose deletion is due "
+        "(0: never in the server; run `storeintel organizations purge-due` instead).",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _normalize_database_url(cls, value: str | None) -> str | None:

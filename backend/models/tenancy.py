@@ -13,13 +13,25 @@ from backend.models.enums import Role, str_enum
 
 
 class Organization(CreatedAtMixin, Base):
-    """A tenant. Its `id` is the `org_id` every tenant-owned row carries."""
+    """A tenant. Its `id` is the `org_id` every tenant-owned row carries.
+
+    Deletion (docs/privacy.md): `deletion_due_at` (UTC) is set when an admin asks for the organization to be
+    deleted; it is inactive from then on and purged, every row and snapshot file, once that time has passed
+    (`backend.organizations.deletion`). `deletion_requested_by` is that admin and `active_before_deletion`
+    the `is_active` it had, restored when the deletion is cancelled. All three are null when none is due.
+    """
 
     __tablename__ = "organizations"
+    __table_args__ = (Index(None, "deletion_due_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(default=True)
+    deletion_due_at: Mapped[datetime | None]
+    deletion_requested_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    active_before_deletion: Mapped[bool | None]
 
 
 class User(CreatedAtMixin, Base):

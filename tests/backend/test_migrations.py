@@ -228,14 +228,16 @@ async def test_revision_0006_backfills_the_line_crossing_roll_up_from_events(
 async def test_revision_0007_adds_count_audits_with_their_checks_and_reverts_to_0006(
     empty_database_url: str, tmp_path: Path
 ) -> None:
+    import uuid
     from datetime import UTC, datetime, timedelta
 
     import pytest
+    from sqlalchemy import insert
     from sqlalchemy.exc import IntegrityError
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from backend.models import CountAudit
-    from tests.factories import make_camera, make_org, make_store
+    from backend.models import CountAudit, Organization
+    from tests.factories import make_camera, make_store
 
     settings = settings_for(empty_database_url, tmp_path)
     engine = create_engine(settings)
@@ -246,9 +248,12 @@ async def test_revision_0007_adds_count_audits_with_their_checks_and_reverts_to_
             assert "count_audits" not in await conn.run_sync(_tables)
         await migrate.upgrade(engine, "0007")
         async with AsyncSession(engine, expire_on_commit=False) as session:
-            camera = (
-                await make_camera(session, settings, await make_store(session, await make_org(session)))
-            ).camera
+            # The organization as 0007 knows it (its model has gained columns since).
+            org = Organization(id=uuid.uuid4())
+            await session.execute(
+                insert(Organization.__table__).values(id=org.id, name="o", is_active=True, created_at=start)
+            )
+            camera = (await make_camera(session, settings, await make_store(session, org))).camera
             await session.commit()
 
         def audit(**fields: object) -> CountAudit:
@@ -279,5 +284,50 @@ async def test_revision_0007_adds_count_audits_with_their_checks_and_reverts_to_
             tables = await conn.run_sync(_tables)
         assert "count_audits" not in tables
         assert {"cameras", "events", "line_crossing_slots"} <= tables
+    finally:
+        await engine.dispose()
+
+
+async def test_revision_0008_adds_organization_deletion_columns_and_reverts_to_0007(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from backend.models import Organization, User
+    from tests.factories import make_org, make_user
+
+    settings = settings_for(empty_database_url, tmp_path)
+    engine = create_engine(settings)
+    due = datetime(2026, 12, 15, 12, tzinfo=UTC)
+    added = {"deletion_due_at", "deletion_requested_by", "active_before_deletion"}
+
+    def columns(connection: Connection) -> set[str]:
+        return {c["name"] for c in inspect(connection).get_columns("organizations")}
+
+    try:
+        await migrate.upgrade(engine, "0007")
+        async with engine.connect() as conn:
+            assert not added & await conn.run_sync(columns)
+        await migrate.upgrade(engine, "0008")
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            admin = await make_user(session, superadmin=True)
+            org = await make_org(session)
+            org.deletion_due_at, org.deletion_requested_by, org.active_before_deletion = due, admin.id, True
+            await session.commit()
+        async with AsyncSession(engine) as session:
+            await session.delete(await session.get(User, admin.id))
+            await session.commit()
+        async with AsyncSession(engine) as session:
+            stored = await session.get(Organization, org.id)
+            assert stored is not None
+            assert stored.deletion_due_at == due
+            assert stored.deletion_requested_by is None  # SET NULL when the admin's account goes
+
+        await migrate.downgrade(engine, "0007")
+        async with engine.connect() as conn:
+            assert not added & await conn.run_sync(columns)
+            assert "organizations" in await conn.run_sync(_tables)
     finally:
         await engine.dispose()
