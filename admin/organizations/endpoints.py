@@ -11,12 +11,21 @@ from admin.common import Page, PageDep
 from admin.organizations import repository, service
 from admin.organizations.schemas import OrganizationCreate, OrganizationOut, OrganizationUpdate
 from backend.auth.deps import CurrentAdmin
-from backend.deps import SessionDep
+from backend.deps import SessionDep, SettingsDep
+from backend.models.base import utcnow
 from backend.routing import AuthFirstRoute
 from backend.validation import Text
 
 router = APIRouter(route_class=AuthFirstRoute, prefix="/organizations", tags=["admin: organizations"])
 _404: dict[int | str, dict[str, Any]] = {404: {"description": "No such organization"}}
+_404_SCHEDULED: dict[int | str, dict[str, Any]] = {
+    **_404,
+    409: {"description": "The organization is scheduled for deletion: cancel the deletion first"},
+}
+_404_409: dict[int | str, dict[str, Any]] = {
+    **_404,
+    409: {"description": "A deletion is already scheduled (DELETE) or none is (cancel-deletion)"},
+}
 
 
 @router.post("", status_code=201)
@@ -59,7 +68,7 @@ async def rename_organization(
     return OrganizationOut.model_validate(await service.rename(session, admin, org_id, body))
 
 
-@router.post("/{org_id}/deactivate", responses=_404)
+@router.post("/{org_id}/deactivate", responses=_404_SCHEDULED)
 async def deactivate_organization(
     org_id: uuid.UUID, admin: CurrentAdmin, session: SessionDep
 ) -> OrganizationOut:
@@ -67,9 +76,31 @@ async def deactivate_organization(
     return OrganizationOut.model_validate(await service.set_active(session, admin, org_id, False))
 
 
-@router.post("/{org_id}/activate", responses=_404)
+@router.post("/{org_id}/activate", responses=_404_SCHEDULED)
 async def activate_organization(
     org_id: uuid.UUID, admin: CurrentAdmin, session: SessionDep
 ) -> OrganizationOut:
     """Reactivate a deactivated organization."""
     return OrganizationOut.model_validate(await service.set_active(session, admin, org_id, True))
+
+
+@router.delete("/{org_id}", status_code=202, responses=_404_409)
+async def delete_organization(
+    org_id: uuid.UUID, admin: CurrentAdmin, session: SessionDep, settings: SettingsDep
+) -> OrganizationOut:
+    """Schedule the organization's deletion: it is deactivated at once and, after the grace period
+    (`STOREINTEL_ORG_DELETION_GRACE_S`, seconds), every row and snapshot file of it is purged.
+    `deletion_due_at` (UTC) says when; until then `POST …/cancel-deletion` undoes it."""
+    org = await service.schedule_deletion(
+        session, admin, org_id, grace_s=settings.org_deletion_grace_s, now=utcnow()
+    )
+    return OrganizationOut.model_validate(org)
+
+
+@router.post("/{org_id}/cancel-deletion", responses=_404_409)
+async def cancel_organization_deletion(
+    org_id: uuid.UUID, admin: CurrentAdmin, session: SessionDep
+) -> OrganizationOut:
+    """Cancel a scheduled deletion during its grace period; the organization is active again if it was
+    when the deletion was requested."""
+    return OrganizationOut.model_validate(await service.cancel_deletion(session, admin, org_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from admin.common import Name
 
@@ -31,3 +31,7 @@ class OrganizationOut(BaseModel):
     name: str
     is_active: bool
     created_at: datetime
+    deletion_due_at: datetime | None = Field(
+        description="UTC time at which the organization and all its data are purged; null: no deletion "
+        "is scheduled. Cancellable until then (POST …/cancel-deletion)."
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,7 +11,7 @@ from admin.audit import service as audit
 from admin.organizations import repository
 from admin.organizations.schemas import OrganizationCreate, OrganizationOut, OrganizationUpdate
 from backend.auth.principals import UserPrincipal
-from backend.errors import NotFound
+from backend.errors import Conflict, NotFound
 from backend.models import Organization
 
 
@@ -75,8 +76,11 @@ async def set_active(
 
     Raises:
         NotFound: no such organization.
+        Conflict: its deletion is scheduled (cancel it first, which restores its earlier state).
     """
     org = await get(session, org_id)
+    if org.deletion_due_at is not None:
+        raise Conflict("The organization is scheduled for deletion: cancel the deletion first.")
     before = OrganizationOut.model_validate(org)
     org.is_active = active
     await session.flush()
@@ -91,3 +95,61 @@ async def set_active(
         after=OrganizationOut.model_validate(org),
     )
     return org
+
+
+async def schedule_deletion(
+    session: AsyncSession, actor: UserPrincipal, org_id: uuid.UUID, *, grace_s: float, now: datetime
+) -> Organization:
+    """Deactivate the organization at once (its owners and workers lose access, as with `/deactivate`) and
+    schedule its purge for `now + grace_s` (UTC; seconds, `STOREINTEL_ORG_DELETION_GRACE_S`). The purge
+    (`backend.organizations.deletion.purge_due`) then deletes every row and snapshot file of it.
+
+    Raises:
+        NotFound: no such organization.
+        Conflict: its deletion is already scheduled.
+    """
+    org = await get(session, org_id)
+    if org.deletion_due_at is not None:
+        raise Conflict("The organization's deletion is already scheduled.")
+    before = OrganizationOut.model_validate(org)
+    org.active_before_deletion = org.is_active
+    org.is_active = False
+    org.deletion_due_at = now + timedelta(seconds=grace_s)
+    org.deletion_requested_by = actor.user_id
+    await session.flush()
+    await _audit(session, actor, "organization.schedule_deletion", org, before)
+    return org
+
+
+async def cancel_deletion(session: AsyncSession, actor: UserPrincipal, org_id: uuid.UUID) -> Organization:
+    """Cancel a scheduled deletion during its grace period: the organization gets back the `is_active` it
+    had when the deletion was requested.
+
+    Raises:
+        NotFound: no such organization (also once it has been purged).
+        Conflict: no deletion is scheduled.
+    """
+    org = await get(session, org_id)
+    if org.deletion_due_at is None:
+        raise Conflict("No deletion of the organization is scheduled.")
+    before = OrganizationOut.model_validate(org)
+    org.is_active = bool(org.active_before_deletion)
+    org.deletion_due_at = org.deletion_requested_by = org.active_before_deletion = None
+    await session.flush()
+    await _audit(session, actor, "organization.cancel_deletion", org, before)
+    return org
+
+
+async def _audit(
+    session: AsyncSession, actor: UserPrincipal, action: str, org: Organization, before: OrganizationOut
+) -> None:
+    await audit.record(
+        session,
+        actor,
+        action,
+        entity_type="organization",
+        entity_id=org.id,
+        org_id=org.id,
+        before=before,
+        after=OrganizationOut.model_validate(org),
+    )

@@ -26,7 +26,8 @@ COUNT_AUDIT = {
 class Example:
     """A valid request (`status` expected) and an invalid one whose 422 must name `bad_field`.
 
-    `bad_path` replaces the route's path for the invalid request (to put a malformed id in it).
+    `bad_path` replaces the route's path for the invalid request (to put a malformed id in it), `path`
+    for the valid one (to address a row in the state the route needs).
     """
 
     status: int
@@ -36,6 +37,7 @@ class Example:
     bad_json: Any = None
     bad_params: dict[str, Any] = field(default_factory=dict)
     bad_path: str | None = None
+    path: str | None = None
 
 
 ADMIN_ROUTE_EXAMPLES: dict[tuple[str, str], Example] = {
@@ -53,6 +55,15 @@ ADMIN_ROUTE_EXAMPLES: dict[tuple[str, str], Example] = {
     ),
     ("POST", "/admin/organizations/{org_id}/activate"): Example(
         200, "path.org_id", bad_path=f"/admin/organizations/{BAD_ID}/activate"
+    ),
+    ("DELETE", "/admin/organizations/{org_id}"): Example(
+        202, "path.org_id", bad_path=f"/admin/organizations/{BAD_ID}"
+    ),
+    ("POST", "/admin/organizations/{org_id}/cancel-deletion"): Example(
+        200,
+        "path.org_id",
+        path="/admin/organizations/{deleting_org_id}/cancel-deletion",
+        bad_path=f"/admin/organizations/{BAD_ID}/cancel-deletion",
     ),
     # members and invites
     ("POST", "/admin/organizations/{org_id}/invites"): Example(

@@ -3,11 +3,15 @@ and workers."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timedelta
+
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
 from backend.models import Role
+from backend.models.base import utcnow
 from tests.factories import add_member, login, make_camera, make_org, make_store, make_user
 
 
@@ -93,3 +97,71 @@ async def test_deactivation_stops_owners_and_workers_and_reactivation_restores_t
     assert on.json()["is_active"] is True
     assert [s["name"] for s in (await client.get("/stores", headers=owner_headers)).json()] == ["Last shop"]
     assert (await client.get("/worker/config", headers=camera.headers)).status_code == 200
+
+
+# --- deletion with a grace period (issue 27); the purge itself: tests/backend/organizations ------------
+
+
+async def test_deletion_deactivates_at_once_and_cancelling_restores_access(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, admin_headers: dict[str, str]
+) -> None:
+    org = await make_org(session, "Leaving")
+    store = await make_store(session, org, name="Leaving shop")
+    camera = await make_camera(session, settings, store)
+    owner = await make_user(session)
+    await add_member(session, org, owner, Role.OWNER)
+    owner_headers = await login(client, owner.email)
+    before = utcnow()
+
+    scheduled = await client.delete(f"/admin/organizations/{org.id}", headers=admin_headers)
+    assert scheduled.status_code == 202, scheduled.text
+    body = scheduled.json()
+    assert body["is_active"] is False
+    due = datetime.fromisoformat(body["deletion_due_at"])
+    grace = timedelta(seconds=settings.org_deletion_grace_s)
+    assert before + grace <= due <= utcnow() + grace
+    assert (await client.get("/stores", headers=owner_headers)).json() == []
+    assert (await client.get("/worker/config", headers=camera.headers)).status_code == 403
+
+    again = await client.delete(f"/admin/organizations/{org.id}", headers=admin_headers)
+    assert again.status_code == 409
+    assert "already scheduled" in again.json()["error"]["message"]
+    # While scheduled, activation would undo the deactivation behind the deletion's back.
+    assert (
+        await client.post(f"/admin/organizations/{org.id}/activate", headers=admin_headers)
+    ).status_code == 409
+
+    cancelled = await client.post(f"/admin/organizations/{org.id}/cancel-deletion", headers=admin_headers)
+    assert cancelled.status_code == 200
+    assert cancelled.json()["is_active"] is True
+    assert cancelled.json()["deletion_due_at"] is None
+    assert [s["name"] for s in (await client.get("/stores", headers=owner_headers)).json()] == [
+        "Leaving shop"
+    ]
+    assert (await client.get("/worker/config", headers=camera.headers)).status_code == 200
+    not_scheduled = await client.post(f"/admin/organizations/{org.id}/cancel-deletion", headers=admin_headers)
+    assert not_scheduled.status_code == 409
+
+    audit = await client.get(
+        "/admin/audit", params={"entity_id": str(org.id), "sort": "created_at"}, headers=admin_headers
+    )
+    actions = [e["action"] for e in audit.json()["items"]]
+    assert actions == ["organization.schedule_deletion", "organization.cancel_deletion"]
+
+
+async def test_cancelling_keeps_an_inactive_organization_inactive(
+    client: httpx.AsyncClient, session: AsyncSession, admin_headers: dict[str, str]
+) -> None:
+    org = await make_org(session, active=False)
+    assert (await client.delete(f"/admin/organizations/{org.id}", headers=admin_headers)).status_code == 202
+    cancelled = await client.post(f"/admin/organizations/{org.id}/cancel-deletion", headers=admin_headers)
+    assert cancelled.json()["is_active"] is False
+
+
+async def test_deleting_or_cancelling_an_unknown_organization_is_404(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    unknown = uuid.uuid4()
+    assert (await client.delete(f"/admin/organizations/{unknown}", headers=admin_headers)).status_code == 404
+    cancel = await client.post(f"/admin/organizations/{unknown}/cancel-deletion", headers=admin_headers)
+    assert cancel.status_code == 404

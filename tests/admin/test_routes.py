@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from backend.auth import service as auth
 from backend.auth.deps import get_current_admin
 from backend.config import Settings
 from backend.models import Role
+from backend.models.base import utcnow
 from storeintel_app import create_app
 from tests.admin.route_examples import ADMIN_ROUTE_EXAMPLES, fill
 from tests.factories import (
@@ -73,7 +75,8 @@ async def test_admin_route_refuses_anonymous_and_owners(
 
 @pytest.fixture
 async def world(session: AsyncSession, settings: Settings) -> dict[str, str]:
-    """An organization with a member and a pending invite, a store, and a calibrated, reporting camera."""
+    """An organization with a member and a pending invite, a store, and a calibrated, reporting camera;
+    another organization whose deletion is scheduled."""
     org = await make_org(session, "World org")
     store = await make_store(session, org, name="World store")
     camera = (await make_camera(session, settings, store, name="World door")).camera
@@ -84,7 +87,11 @@ async def world(session: AsyncSession, settings: Settings) -> dict[str, str]:
     member = await make_user(session)
     await add_member(session, org, member, Role.OWNER)
     issued = await auth.create_invite(session, settings, org.id, "pending@example.com", Role.OWNER, None)
+    deleting = await make_org(session, "Deleting org", active=False)
+    deleting.deletion_due_at, deleting.active_before_deletion = utcnow() + timedelta(days=7), True
+    await session.flush()
     return {
+        "deleting_org_id": str(deleting.id),
         "org_id": str(org.id),
         "store_id": str(store.id),
         "camera_id": str(camera.id),
@@ -105,7 +112,7 @@ async def test_admin_route_serves_admins_and_names_the_bad_field(
     example = ADMIN_ROUTE_EXAMPLES[(method, path)]
     ok = await client.request(
         method,
-        fill(path, world),
+        fill(example.path or path, world),
         headers=admin_headers,
         json=fill(example.json, world),
         params=fill(example.params, world),
