@@ -1,4 +1,5 @@
-"""`storeintel` command line: serve, migrate, create the first superadmin, rotate the token signing key."""
+"""`storeintel` command line: serve, migrate, create the first superadmin, rotate the token signing key,
+purge organizations whose deletion is due."""
 
 from __future__ import annotations
 
@@ -16,12 +17,16 @@ from backend.auth.tokens import BuiltinIssuer
 from backend.config import Settings
 from backend.db import create_engine, create_sessionmaker, session_scope
 from backend.errors import AppError
+from backend.models.base import utcnow
+from backend.organizations import deletion
 
 app = typer.Typer(help="Store Intelligence backend.", no_args_is_help=True, add_completion=False)
 admin_app = typer.Typer(help="Administrator accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="Token signing keys of the built-in issuer.", no_args_is_help=True)
+organizations_app = typer.Typer(help="Organizations whose deletion is due.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 app.add_typer(keys_app, name="keys")
+app.add_typer(organizations_app, name="organizations")
 
 T = TypeVar("T")
 
@@ -100,6 +105,31 @@ def rotate_signing_key() -> None:
     settings = Settings()
     kid = _with_session(settings, lambda s: BuiltinIssuer(settings).rotate(s))
     typer.echo(f"new signing key {kid}; restart or wait for API instances to pick it up on the next token")
+
+
+@organizations_app.command("purge-due")
+def purge_due_organizations() -> None:
+    """Purge every organization whose deletion grace period has ended (DELETE /admin/organizations/{id}):
+    all its rows and snapshot files go; the audit log keeps that it happened. Safe to run from cron on
+    several machines at once."""
+    settings = Settings()
+
+    async def run() -> list[deletion.PurgeResult]:
+        engine = create_engine(settings)
+        try:
+            if settings.should_auto_migrate:
+                await migrations.upgrade(engine)
+            return await deletion.purge_due(create_sessionmaker(engine), settings.data_dir, now=utcnow())
+        finally:
+            await engine.dispose()
+
+    results = asyncio.run(run())
+    for result in results:
+        rows = sum(result.rows_deleted.values())
+        typer.echo(
+            f"purged organization {result.org_id}: {rows} rows, {len(result.snapshot_files)} snapshot files"
+        )
+    typer.echo(f"{len(results)} organization(s) purged")
 
 
 def _interactive() -> bool:

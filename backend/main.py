@@ -6,9 +6,10 @@ storeintel_app:app`, so that `backend` never imports `admin`.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import httpx
 import structlog
@@ -22,6 +23,7 @@ from backend.db import create_engine, create_sessionmaker
 from backend.errors import install_error_handlers
 from backend.logging import RequestLogMiddleware, configure_logging
 from backend.metrics import Metrics, MetricsMiddleware
+from backend.organizations.deletion import start_purge_task
 from backend.owner_app import mount_owner_app
 from backend.routers import include_routers
 
@@ -78,9 +80,14 @@ def create_app(
         # Everything allocated at start-up lives for the process: keep it out of the garbage collector's
         # full passes, which otherwise add 40-70 ms to an unlucky request (docs/benchmarks.md, Analytics).
         gc.freeze()
+        purger = start_purge_task(app.state.sessionmaker, settings)
         try:
             yield
         finally:
+            if purger is not None:
+                purger.cancel()
+                with suppress(asyncio.CancelledError):
+                    await purger
             await http.aclose()
             await engine.dispose()
 

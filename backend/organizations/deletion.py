@@ -9,6 +9,7 @@ The admin audit log also carries `org_id` but is kept: its entries of the organi
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import uuid
 from collections.abc import Sequence
@@ -22,9 +23,11 @@ from sqlalchemy import Table, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.schema import MetaData
 
+from backend.config import Settings
 from backend.db import session_scope
 from backend.errors import NotFound
 from backend.models import AdminAuditEntry, Base, Membership, Organization, Snapshot, User
+from backend.models.base import utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -190,3 +193,24 @@ def _due_statement(now: datetime, skip: Sequence[uuid.UUID]) -> Any:
     if skip:
         statement = statement.where(Organization.id.not_in(skip))
     return statement.order_by(Organization.deletion_due_at).limit(1).with_for_update(skip_locked=True)
+
+
+async def purge_periodically(factory: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    """Run `purge_due` every `settings.org_purge_interval_s` seconds, forever (cancel the task to stop). A
+    failed run is logged and retried at the next interval."""
+    while True:
+        await asyncio.sleep(settings.org_purge_interval_s)
+        try:
+            await purge_due(factory, settings.data_dir, now=utcnow())
+        except Exception:
+            log.exception("organization_purge_run_failed")
+
+
+def start_purge_task(
+    factory: async_sessionmaker[AsyncSession], settings: Settings
+) -> asyncio.Task[None] | None:
+    """The backend's periodic purge task (the lifespan cancels it at shut-down), or None when
+    `org_purge_interval_s` is 0 (purges then run only from `storeintel organizations purge-due`)."""
+    if settings.org_purge_interval_s <= 0:
+        return None
+    return asyncio.create_task(purge_periodically(factory, settings), name="organization-purge")

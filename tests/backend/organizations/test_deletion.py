@@ -8,6 +8,8 @@ purged without anyone remembering to extend a list in the purge.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,11 +35,13 @@ from backend.models import (
     Role,
     User,
 )
+from backend.models.base import utcnow
 from backend.organizations.deletion import (
     AUDIT_TABLE,
     PURGE_ACTION,
     purge_due,
     snapshot_folder,
+    start_purge_task,
     tenant_tables,
 )
 from tests.conftest import settings_for
@@ -281,3 +286,65 @@ async def test_purge_removes_every_row_and_file_of_one_organization_and_nothing_
         assert await purge_due(factory, settings.data_dir, now=NOW) == []  # idempotent: nothing left due
     finally:
         await engine.dispose()
+
+
+async def _due_org(factory: async_sessionmaker[AsyncSession]) -> uuid.UUID:
+    async with factory() as session:
+        org = await make_org(session, active=False)
+        org.deletion_due_at = utcnow() - timedelta(seconds=1)  # the task and the command purge as of now
+        await session.commit()
+        return org.id
+
+
+async def test_the_backend_task_purges_due_organizations_every_interval(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    settings = settings_for(empty_database_url, tmp_path / "data", org_purge_interval_s=0.05)
+    engine = create_engine(settings)
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+    try:
+        await migrate.upgrade(engine)
+        assert start_purge_task(factory, settings.model_copy(update={"org_purge_interval_s": 0})) is None
+        org_id = await _due_org(factory)
+        task = start_purge_task(factory, settings)
+        assert task is not None
+        try:
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                async with factory() as session:
+                    if await session.get(Organization, org_id) is None:
+                        break
+            else:
+                raise AssertionError("the task did not purge the due organization within 5 s")
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    finally:
+        await engine.dispose()
+
+
+def test_the_purge_due_command_purges_and_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from backend.cli import app
+
+    monkeypatch.setenv("STOREINTEL_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("STOREINTEL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    first = CliRunner().invoke(app, ["organizations", "purge-due"])  # migrates the new SQLite file
+    assert first.exit_code == 0, first.output
+    assert "0 organization(s) purged" in first.output
+
+    async def arrange() -> uuid.UUID:
+        engine = create_engine(settings_for(f"sqlite+aiosqlite:///{tmp_path / 'storeintel.db'}", tmp_path))
+        try:
+            return await _due_org(async_sessionmaker(engine, expire_on_commit=False))
+        finally:
+            await engine.dispose()
+
+    org_id = asyncio.run(arrange())
+    second = CliRunner().invoke(app, ["organizations", "purge-due"])
+    assert second.exit_code == 0, second.output
+    assert f"purged organization {org_id}: 1 rows, 0 snapshot files" in second.output
+    assert "1 organization(s) purged" in second.output
