@@ -133,6 +133,31 @@ class TestProvisioning:
         page.go_back()  # the page is in the URL, so Back returns to the first one
         page.get_by_text(_showing(1, 25, 26)).wait_for()
 
+    def test_delete_an_organization_then_cancel_the_deletion(self, page: Any, server: Server) -> None:
+        name = _unique("Leaving")
+        org = server.api.post("/admin/organizations", json={"name": name}).json()
+        log_in(page, server, f"/organizations/{org['id']}")
+        asked: list[str] = []
+
+        def accept(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.accept()
+
+        page.once("dialog", accept)
+        page.get_by_role("button", name="Delete organization").click()
+        page.get_by_role("button", name="Cancel deletion").wait_for()
+        assert name in asked[0]
+        assert "STOREINTEL_ORG_DELETION_GRACE_S" in asked[0]
+        expect(page.get_by_role("status").filter(has_text="Scheduled for deletion")).to_be_visible()
+        expect(page.get_by_role("button", name="Deactivate organization")).to_have_count(0)
+        assert server.api.get(f"/admin/organizations/{org['id']}").json()["deletion_due_at"] is not None
+
+        page.get_by_role("button", name="Cancel deletion").click()
+        page.get_by_role("button", name="Delete organization").wait_for()
+        restored = server.api.get(f"/admin/organizations/{org['id']}").json()
+        assert restored["deletion_due_at"] is None
+        assert restored["is_active"] is True
+
     def test_create_organization_store_and_camera_and_invite_an_owner(
         self, page: Any, server: Server, console_errors: ConsoleErrors
     ) -> None:

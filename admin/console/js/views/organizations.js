@@ -1,5 +1,5 @@
 // Organizations: the list (name search, paging), create, and one organization's page: rename,
-// (de)activate, invite an owner (the link is shown once), pending invites, members.
+// (de)activate, delete (after a grace period) or cancel the deletion, invite an owner (the link is shown once), pending invites, members.
 
 import * as api from "../api.js";
 import { clearErrors, crumbs, field, formError, h, replace, showErrors, when } from "../dom.js";
@@ -120,6 +120,33 @@ export async function renderDetail(main, { id }) {
     }
   });
 
+  // Deletion (docs/privacy.md): deactivated now, purged after the grace period unless cancelled.
+  const deletion = org.deletion_due_at
+    ? h("button", { type: "button", class: "btn", text: "Cancel deletion" })
+    : h("button", { type: "button", class: "btn btn-danger", text: "Delete organization" });
+  deletion.addEventListener("click", async () => {
+    try {
+      if (org.deletion_due_at) {
+        await api.post(`${base}/cancel-deletion`);
+        notify("Deletion cancelled.");
+      } else {
+        const ask =
+          `Delete ${org.name}? It is deactivated now, and when the grace period ends ` +
+          "(STOREINTEL_ORG_DELETION_GRACE_S, 7 days unless configured otherwise) every store, camera, " +
+          "event, snapshot and member account of it is deleted for good. You can cancel until then.";
+        if (!window.confirm(ask)) return;
+        const scheduled = await api.del(base);
+        notify(`${org.name} will be deleted on ${when(scheduled.deletion_due_at)}.`);
+      }
+      await renderDetail(main, { id });
+    } catch (exc) {
+      notify(exc.message, "error");
+    }
+  });
+  const deletionNote = org.deletion_due_at
+    ? h("p", { class: "warnings", role: "status", text: `Scheduled for deletion: all its data is deleted on ${when(org.deletion_due_at)} unless the deletion is cancelled.` })
+    : null;
+
   const invitesBox = h("div", {});
   const secretSlot = h("div", {});
   const email = h("input", { type: "email", name: "email", required: true, autocomplete: "off" });
@@ -201,8 +228,10 @@ export async function renderDetail(main, { id }) {
       { class: "actions" },
       h("a", { class: "btn", href: `#/stores?org_id=${id}`, text: "Stores" }),
       h("a", { class: "btn", href: `#/cameras?org_id=${id}`, text: "Cameras" }),
-      toggle,
+      org.deletion_due_at ? null : toggle,
+      deletion,
     ),
+    deletionNote,
     h(
       "div",
       { class: "layout" },
