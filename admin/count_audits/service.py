@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,22 +73,18 @@ async def record(
     check_window(body.window_start, body.window_end, now)
     camera = await cameras.get(session, camera_id)
     system_in, system_out = await system_counts(session, camera, body.window_start, body.window_end)
-    comparison = Comparison(body.hand_in, body.hand_out, system_in, system_out)
     audit = await repository.add(
         session,
         CountAudit(
             org_id=camera.org_id,
             store_id=camera.store_id,
             camera_id=camera.id,
-            window_start=body.window_start,
-            window_end=body.window_end,
+            window_start=body.window_start.astimezone(UTC),
+            window_end=body.window_end.astimezone(UTC),
             hand_in=body.hand_in,
             hand_out=body.hand_out,
             system_in=system_in,
             system_out=system_out,
-            accuracy_in=comparison.accuracy_in,
-            accuracy_out=comparison.accuracy_out,
-            accuracy=comparison.accuracy,
             note=body.note,
             recorded_by=actor.user_id,
             created_at=now,
@@ -108,9 +104,17 @@ async def record(
 
 
 def view(audit: CountAudit, target: float) -> CountAuditOut:
-    """The admin view of an audit, `below_target` judged against `target` (0..1)."""
-    fields = {name: getattr(audit, name) for name in CountAuditOut.model_fields if name != "below_target"}
-    return CountAuditOut(**fields, below_target=below_target(audit.accuracy, target))
+    """The admin view of an audit: its accuracies from its four counts, `below_target` judged against
+    `target` (0..1)."""
+    comparison = Comparison(audit.hand_in, audit.hand_out, audit.system_in, audit.system_out)
+    derived = {
+        "accuracy_in": comparison.accuracy_in,
+        "accuracy_out": comparison.accuracy_out,
+        "accuracy": comparison.accuracy,
+        "below_target": below_target(comparison.accuracy, target),
+    }
+    fields = {name: getattr(audit, name) for name in CountAuditOut.model_fields if name not in derived}
+    return CountAuditOut(**fields, **derived)
 
 
 async def last_per_camera(

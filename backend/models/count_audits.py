@@ -13,8 +13,8 @@ from backend.models.base import Base, CreatedAtMixin, TenantMixin
 
 class CountAudit(TenantMixin, CreatedAtMixin, Base):
     """One count audit of a camera: IN and OUT counted by hand over `[window_start, window_end)` (UTC), the
-    IN and OUT events the backend had stored for that camera and window when the audit was recorded, and
-    the accuracies computed from them (`admin.count_audits.accuracy`: 0..1, null when not measured).
+    IN and OUT events the backend had stored for that camera and window when the audit was recorded. The
+    accuracies follow from these four counts and are computed when read (`admin.count_audits.accuracy`).
 
     The system counts are kept as they were at recording time: events that arrive later (a worker catching
     up) do not change a recorded audit. `recorded_by` is the admin who entered it (null once that account
@@ -40,8 +40,5 @@ class CountAudit(TenantMixin, CreatedAtMixin, Base):
     hand_out: Mapped[int] = mapped_column(comment="OUT counted by a person")
     system_in: Mapped[int] = mapped_column(comment="IN events stored for the camera and window")
     system_out: Mapped[int] = mapped_column(comment="OUT events stored for the camera and window")
-    accuracy_in: Mapped[float | None]
-    accuracy_out: Mapped[float | None]
-    accuracy: Mapped[float | None] = mapped_column(comment="IN and OUT together")
     note: Mapped[str | None] = mapped_column(String(1000))
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

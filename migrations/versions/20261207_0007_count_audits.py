@@ -37,9 +37,6 @@ def upgrade() -> None:
         sa.Column(
             "system_out", sa.Integer(), nullable=False, comment="OUT events stored for the camera and window"
         ),
-        sa.Column("accuracy_in", sa.Double(), nullable=True),
-        sa.Column("accuracy_out", sa.Double(), nullable=True),
-        sa.Column("accuracy", sa.Double(), nullable=True, comment="IN and OUT together"),
         sa.Column("note", sa.String(length=1000), nullable=True),
         sa.Column("recorded_by", sa.Uuid(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
