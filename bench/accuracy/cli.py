@@ -121,6 +121,30 @@ def run_contenders(
     return results
 
 
+def run_of(
+    args: argparse.Namespace,
+    settings: WorkerSettings,
+    elapsed_s: float,
+    load_before: float,
+    frame_height: int | None,
+    load_after: float | None = None,
+) -> Run:
+    """The record of a run made with ``args`` (for the docs block); the load at the end read now unless
+    given."""
+    return Run(
+        settings,
+        args.model,
+        args.imgsz,
+        args.target_fps,
+        args.tolerance_s,
+        args.quick,
+        elapsed_s,
+        load_before,
+        os.getloadavg()[0] if load_after is None else load_after,
+        frame_height,
+    )
+
+
 def chosen_videos(names: str) -> list[AnnotatedVideo]:
     """``all`` or comma-separated names → the annotated videos; ``SystemExit`` naming an unknown one."""
     videos = {v.name: v for v in annotated_videos()}
@@ -157,18 +181,7 @@ def run_videos(args: argparse.Namespace) -> int:
     print()
     print(table)
     if args.write_docs:
-        run_record = Run(
-            settings,
-            args.model,
-            args.imgsz,
-            args.target_fps,
-            args.tolerance_s,
-            args.quick,
-            elapsed,
-            load_before[0],
-            os.getloadavg()[0],
-            None,
-        )
+        run_record = run_of(args, settings, elapsed, load_before[0], None)
         key = "counting_accuracy_videos" + ("_held_out" if args.split == "held-out" else "")
         write_docs_section(key, docs_body(run_record, table))
         print(f"\nwrote {DOCS.relative_to(ROOT)}")
@@ -224,18 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if compact
             else f"{table}\n\n{totals}\n\n{misses}\n"
         )
-        run = Run(
-            settings,
-            args.model,
-            args.imgsz,
-            args.target_fps,
-            args.tolerance_s,
-            args.quick,
-            elapsed,
-            load_before[0],
-            load_after[0],
-            height,
-        )
+        run = run_of(args, settings, elapsed, load_before[0], height, load_after[0])
         write_docs_section(
             "counting_accuracy_drawn" if compact else "counting_accuracy", docs_body(run, tables)
         )

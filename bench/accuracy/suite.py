@@ -9,10 +9,10 @@ pairs within the tolerance (:func:`bench.accuracy.evaluation.without_back_and_fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench.accuracy.evaluation import FrameCrossing, MatchScore, match_crossings, without_back_and_forth
+from bench.accuracy.evaluation import MatchScore, match_crossings
 from bench.accuracy.lines import BenchLine, truth_for, video_lines
 from bench.accuracy.media import AnnotatedVideo
 from bench.accuracy.scoring import LineReport, Result
@@ -61,22 +61,18 @@ def video_runs(
     return list(runs.values())
 
 
-def _pooled(
-    reports: Sequence[LineReport],
-    contender: str,
-    truth: Callable[[LineReport], list[FrameCrossing]],
-    tol: int,
-) -> tuple[int, int, MatchScore]:
-    """Σ truth, Σ |count - truth| and the pooled match score of ``contender`` over ``reports``."""
-    truth_sum = error_sum = 0
-    tp = fp = fn = 0
-    for rep in reports:
-        expected = truth(rep)
-        predicted = rep.results[contender].crossings
-        truth_sum += len(expected)
-        error_sum += abs(len(predicted) - len(expected))
-        score = match_crossings(predicted, expected, tol)
-        tp, fp, fn = tp + score.true_positives, fp + score.false_positives, fn + score.false_negatives
+def _pooled(runs: Sequence[VideoRun], contender: str, literal: bool = False) -> tuple[int, int, MatchScore]:
+    """Σ truth, Σ |count - truth| and the pooled match score (TP, FP, FN summed) of ``contender`` over every
+    line of ``runs``, against the truth less back-and-forth pairs (or the ``literal`` truth)."""
+    truth_sum = error_sum = tp = fp = fn = 0
+    for run in runs:
+        for rep in run.reports:
+            expected = rep.truth if literal else rep.net_truth(run.tolerance_frames)
+            predicted = rep.results[contender].crossings
+            truth_sum += len(expected)
+            error_sum += abs(len(predicted) - len(expected))
+            score = match_crossings(predicted, expected, run.tolerance_frames)
+            tp, fp, fn = tp + score.true_positives, fp + score.false_positives, fn + score.false_negatives
     return truth_sum, error_sum, MatchScore(tp, fp, fn)
 
 
@@ -106,24 +102,8 @@ def suite_table(runs: Sequence[VideoRun]) -> str:
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
     def row(label: str, parts: Sequence[VideoRun]) -> str:
-        net_totals = {
-            name: [
-                _pooled(r.reports, name, lambda rep, t=r.tolerance_frames: net(rep, t), r.tolerance_frames)
-                for r in parts
-            ]
-            for name in contenders
-        }
-        literal = [_pooled(r.reports, "ours", lambda rep: rep.truth, r.tolerance_frames) for r in parts]
-
-        def summed(items: list[tuple[int, int, MatchScore]]) -> tuple[int, int, MatchScore]:
-            return (
-                sum(i[0] for i in items),
-                sum(i[1] for i in items),
-                MatchScore(*(sum(getattr(i[2], f) for i in items) for f in MatchScore.__slots__)),
-            )
-
-        truth, err, score = summed(net_totals["ours"])
-        lit_truth, lit_err, lit_score = summed(literal)
+        truth, err, score = _pooled(parts, "ours")
+        lit_truth, lit_err, lit_score = _pooled(parts, "ours", literal=True)
         at_target = score.f1 >= TARGET_POOLED_F1 and 100 * err <= TARGET_SUM_ERROR_PCT * truth
         cells = [
             label,
@@ -134,7 +114,7 @@ def suite_table(runs: Sequence[VideoRun]) -> str:
             "yes" if at_target else "no",
         ]
         for peer in peers:
-            p_truth, p_err, p_score = summed(net_totals[peer])
+            p_truth, p_err, p_score = _pooled(parts, peer)
             cells.append(f"{_pct(p_err, p_truth)} / {p_score.f1:.3f}")
         cells.append(f"{_pct(lit_err, lit_truth)} / {lit_score.f1:.3f}")
         return "| " + " | ".join(cells) + " |"
@@ -146,8 +126,3 @@ def suite_table(runs: Sequence[VideoRun]) -> str:
         rows += [row(f"{r.video.name}, {split}", [r]) for r in parts]
         rows.append(row(f"**pooled, {split}**", parts))
     return "\n".join(rows)
-
-
-def net(report: LineReport, tolerance_frames: int) -> list[FrameCrossing]:
-    """The target's truth of a line: its annotated crossings less back-and-forth pairs."""
-    return without_back_and_forth(report.truth, tolerance_frames)
