@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,18 @@ class StoredSnapshot:
         }
 
 
+def snapshot_folder(data_dir: Path, org_id: uuid.UUID) -> Path:
+    """`<data_dir>/snapshots/<org_id>`: where folder storage (`STOREINTEL_SNAPSHOT_STORAGE=folder`) writes an
+    organization's snapshot files, one folder per camera id below it."""
+    return data_dir.resolve() / "snapshots" / str(org_id)
+
+
+def snapshot_file(data_dir: Path, stored_path: str) -> Path:
+    """The file of a snapshot row's `path`: absolute as stored, or relative to `data_dir`."""
+    path = Path(stored_path)
+    return path if path.is_absolute() else data_dir / path
+
+
 async def latest_snapshot(session: AsyncSession, camera: Camera, data_dir: Path) -> StoredSnapshot | None:
     """The camera's latest snapshot, inline or read from its file (a relative path is under `data_dir`);
     None when there is none or its file has gone."""
@@ -47,11 +60,8 @@ async def latest_snapshot(session: AsyncSession, camera: Camera, data_dir: Path)
         return None
     data = snapshot.data
     if data is None and snapshot.path:
-        path = Path(snapshot.path)
-        if not path.is_absolute():
-            path = data_dir / path
         try:
-            data = await asyncio.to_thread(path.read_bytes)
+            data = await asyncio.to_thread(snapshot_file(data_dir, snapshot.path).read_bytes)
         except OSError:
             return None
     if data is None:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth.principals import CameraPrincipal
 from backend.cameras.coverage import record_coverage
+from backend.cameras.snapshots import snapshot_folder
 from backend.config import Settings
 from backend.errors import PayloadTooLarge, ValidationFailed
 from backend.ingest import repository
@@ -490,7 +491,7 @@ async def store_snapshot(
         height=height,
     )
     if settings.snapshot_storage == "folder":
-        folder = settings.data_dir.resolve() / "snapshots" / str(camera.org_id) / str(camera.camera_id)
+        folder = snapshot_folder(settings.data_dir, camera.org_id) / str(camera.camera_id)
         snapshot.path = await repository.write_snapshot_file(folder / f"{snapshot.id}.jpg", data)
     else:
         snapshot.data = data

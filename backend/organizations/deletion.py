@@ -23,6 +23,7 @@ from sqlalchemy import Table, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.schema import MetaData
 
+from backend.cameras.snapshots import snapshot_file, snapshot_folder
 from backend.config import Settings
 from backend.db import session_scope
 from backend.errors import NotFound
@@ -51,11 +52,6 @@ class PurgeResult:
     rows_deleted: dict[str, int] = field(default_factory=dict)
     audit_entries_scrubbed: int = 0
     snapshot_files: list[Path] = field(default_factory=list)
-
-
-def snapshot_folder(data_dir: Path, org_id: uuid.UUID) -> Path:
-    """`<data_dir>/snapshots/<org_id>`, where folder storage writes the organization's snapshot files."""
-    return data_dir.resolve() / "snapshots" / str(org_id)
 
 
 def _orphaned_accounts(org_id: uuid.UUID) -> Any:
@@ -95,7 +91,7 @@ async def purge_organization(
     paths = await session.scalars(
         select(Snapshot.path).where(Snapshot.org_id == org_id, Snapshot.path.is_not(None))
     )
-    result.snapshot_files = [_absolute(Path(p), data_dir) for p in paths if p]
+    result.snapshot_files = [snapshot_file(data_dir, p) for p in paths if p]
     accounts = list(await session.scalars(_orphaned_accounts(org_id)))
     for table in tenant_tables():
         deleted = await session.execute(delete(table).where(table.c.org_id == org_id))
@@ -128,10 +124,6 @@ async def purge_organization(
     )
     await session.flush()
     return result
-
-
-def _absolute(path: Path, data_dir: Path) -> Path:
-    return path if path.is_absolute() else data_dir / path
 
 
 def remove_snapshot_files(result: PurgeResult, data_dir: Path) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import migrate
+from backend.cameras.snapshots import snapshot_folder
 from backend.config import Settings
 from backend.db import create_engine
 from backend.models import (
@@ -40,7 +41,6 @@ from backend.organizations.deletion import (
     AUDIT_TABLE,
     PURGE_ACTION,
     purge_due,
-    snapshot_folder,
     start_purge_task,
     tenant_tables,
 )
