@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import migrate as migrations
 from backend.auth import service
@@ -31,18 +31,32 @@ app.add_typer(organizations_app, name="organizations")
 T = TypeVar("T")
 
 
-def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def _with_sessionmaker(
+    settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]
+) -> T:
+    """Run `work` with a session factory on the configured database (migrated first where the settings
+    say so), then dispose of the engine."""
+
     async def run() -> T:
         engine = create_engine(settings)
         try:
             if settings.should_auto_migrate:
                 await migrations.upgrade(engine)
-            async with session_scope(create_sessionmaker(engine)) as session:
-                return await work(session)
+            return await work(create_sessionmaker(engine))
         finally:
             await engine.dispose()
 
     return asyncio.run(run())
+
+
+def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one committed session (`_with_sessionmaker`)."""
+
+    async def in_session(factory: async_sessionmaker[AsyncSession]) -> T:
+        async with session_scope(factory) as session:
+            return await work(session)
+
+    return _with_sessionmaker(settings, in_session)
 
 
 @app.command()
@@ -113,17 +127,9 @@ def purge_due_organizations() -> None:
     all its rows and snapshot files go; the audit log keeps that it happened. Safe to run from cron on
     several machines at once."""
     settings = Settings()
-
-    async def run() -> list[deletion.PurgeResult]:
-        engine = create_engine(settings)
-        try:
-            if settings.should_auto_migrate:
-                await migrations.upgrade(engine)
-            return await deletion.purge_due(create_sessionmaker(engine), settings.data_dir, now=utcnow())
-        finally:
-            await engine.dispose()
-
-    results = asyncio.run(run())
+    results = _with_sessionmaker(
+        settings, lambda factory: deletion.purge_due(factory, settings.data_dir, now=utcnow())
+    )
     for result in results:
         rows = sum(result.rows_deleted.values())
         typer.echo(
