@@ -30,16 +30,7 @@ async def get(session: AsyncSession, org_id: uuid.UUID) -> Organization:
 async def create(session: AsyncSession, actor: UserPrincipal, body: OrganizationCreate) -> Organization:
     """Create an active organization."""
     org = await repository.add(session, Organization(name=body.name, is_active=True))
-    await audit.record(
-        session,
-        actor,
-        "organization.create",
-        entity_type="organization",
-        entity_id=org.id,
-        org_id=org.id,
-        before=None,
-        after=OrganizationOut.model_validate(org),
-    )
+    await _audit(session, actor, "organization.create", org, None)
     return org
 
 
@@ -55,16 +46,7 @@ async def rename(
     before = OrganizationOut.model_validate(org)
     org.name = body.name
     await session.flush()
-    await audit.record(
-        session,
-        actor,
-        "organization.update",
-        entity_type="organization",
-        entity_id=org.id,
-        org_id=org.id,
-        before=before,
-        after=OrganizationOut.model_validate(org),
-    )
+    await _audit(session, actor, "organization.update", org, before)
     return org
 
 
@@ -84,15 +66,8 @@ async def set_active(
     before = OrganizationOut.model_validate(org)
     org.is_active = active
     await session.flush()
-    await audit.record(
-        session,
-        actor,
-        "organization.activate" if active else "organization.deactivate",
-        entity_type="organization",
-        entity_id=org.id,
-        org_id=org.id,
-        before=before,
-        after=OrganizationOut.model_validate(org),
+    await _audit(
+        session, actor, "organization.activate" if active else "organization.deactivate", org, before
     )
     return org
 
@@ -141,8 +116,13 @@ async def cancel_deletion(session: AsyncSession, actor: UserPrincipal, org_id: u
 
 
 async def _audit(
-    session: AsyncSession, actor: UserPrincipal, action: str, org: Organization, before: OrganizationOut
+    session: AsyncSession,
+    actor: UserPrincipal,
+    action: str,
+    org: Organization,
+    before: OrganizationOut | None,
 ) -> None:
+    """Record an admin write of the organization, with its state before (None: created) and now."""
     await audit.record(
         session,
         actor,
